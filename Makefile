@@ -1,0 +1,86 @@
+# mcr: missed calls into booked appointments.
+
+PREFIX	?= /usr/local
+BINDIR	?= $(PREFIX)/bin
+MANDIR	?= $(PREFIX)/share/man
+CC	?= cc
+CXX	?= c++
+CFLAGS	?= -O2 -g
+CXXFLAGS ?= -O2 -g
+WARN	 = -Wall -Wextra
+ifeq ($(WERROR),1)
+WARN	+= -Werror
+endif
+ifeq ($(SANITIZE),1)
+SAN	 = -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+endif
+PKGS	 = sqlite3 jansson inih libcurl libmicrohttpd
+PKGCFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
+PKGLIBS	!= pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -ljansson -linih
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) -Ilib $(PKGCFLAGS) $(CFLAGS)
+ALL_CXXFLAGS = -std=c++17 $(WARN) $(SAN) -Ilib $(CXXFLAGS)
+LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lstdc++ -lm
+
+PROGS	 = mcr-ingest
+LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
+	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
+	   lib/ingest.o
+HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h
+UNITS	 = tests/unit-lib
+
+all: deps $(PROGS)
+
+# Say what to run when a library is missing, instead of a compiler error.
+deps:
+	@scripts/install-deps -c
+
+lib/libmcr.a: $(LIBOBJ)
+	rm -f $@
+	ar rcs $@ $(LIBOBJ)
+
+lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
+	$(CXX) $(ALL_CXXFLAGS) -c -o $@ lib/phonenumber.cc
+
+.c.o:
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(LIBOBJ): $(HDRS)
+cmd/mcr-ingest.o: $(HDRS)
+
+mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
+
+tests/unit-lib: tests/unit-lib.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-lib.o lib/libmcr.a $(LIBS)
+tests/unit-lib.o: $(HDRS) tests/tap.h
+
+check: all $(UNITS)
+	@scripts/check-env
+	prove -j2 tests/
+
+bench: all
+	scripts/bench
+
+demo: all
+	scripts/demo
+
+install: all
+	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	cp $(PROGS) $(DESTDIR)$(BINDIR)/
+	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
+	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
+	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+
+uninstall:
+	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	for m in man/*.[157]; do \
+	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
+
+lint:
+	mandoc -Tlint -Wwarning man/*.[157]
+
+clean:
+	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o
+
+.PHONY: all deps check bench demo install uninstall lint clean

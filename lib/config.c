@@ -1,0 +1,456 @@
+/* The INI configuration: built-in defaults < file < environment. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <ini.h>
+
+#include "mcr.h"
+
+#define DEFAULT_CONFIG	"/etc/mcr/mcr.conf"
+
+struct ctx {
+	struct mcr_config *c;
+	const char *file;
+	FILE	*fp;
+	int	 line;
+	int	 errors;
+	int	 toolong;
+	char	 section[32];
+};
+
+static const char *days[7] = { "sun", "mon", "tue", "wed", "thu", "fri",
+    "sat" };
+
+const char *
+mcr_config_clinic(enum mcr_clinic t)
+{
+	static const char *n[] = { "dental", "gp", "specialist", "physio" };
+
+	return n[t];
+}
+
+static void
+list_free(struct mcr_list *l)
+{
+	for (int i = 0; i < l->n; i++)
+		free(l->v[i]);
+	free(l->v);
+	l->v = NULL;
+	l->n = 0;
+}
+
+static void
+list_set(struct mcr_list *l, const char *s)
+{
+	char *copy = mcr_xstrdup(s), *p = copy, *tok;
+
+	list_free(l);
+	while ((tok = strsep(&p, ",")) != NULL) {
+		char *e;
+
+		while (*tok == ' ' || *tok == '\t')
+			tok++;
+		e = tok + strlen(tok);
+		while (e > tok && (e[-1] == ' ' || e[-1] == '\t'))
+			*--e = '\0';
+		if (*tok == '\0')
+			continue;
+		l->v = mcr_xrealloc(l->v, (size_t)(l->n + 1) * sizeof(char *));
+		l->v[l->n++] = mcr_xstrdup(tok);
+	}
+	free(copy);
+}
+
+static void
+str_set(char **dst, const char *s)
+{
+	free(*dst);
+	*dst = mcr_xstrdup(s);
+}
+
+static int
+bool_set(int *dst, const char *s, const char **why)
+{
+	if (strcasecmp(s, "yes") == 0 || strcasecmp(s, "true") == 0 ||
+	    strcmp(s, "1") == 0 || strcasecmp(s, "on") == 0)
+		*dst = 1;
+	else if (strcasecmp(s, "no") == 0 || strcasecmp(s, "false") == 0 ||
+	    strcmp(s, "0") == 0 || strcasecmp(s, "off") == 0)
+		*dst = 0;
+	else {
+		*why = "expected yes or no";
+		return -1;
+	}
+	return 0;
+}
+
+static int
+int_set(int *dst, const char *s, long long min, long long max,
+    const char **why)
+{
+	long long v;
+	const char *e;
+	static char msg[64];
+
+	if (mcr_util_num(s, min, max, &v, &e) == -1) {
+		snprintf(msg, sizeof(msg), "number %s (%lld to %lld)", e, min,
+		    max);
+		*why = msg;
+		return -1;
+	}
+	*dst = (int)v;
+	return 0;
+}
+
+/* Returns 0, 1 for an unknown key, or -1 with *why for a bad value. */
+static int
+setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
+    const char **why)
+{
+	if (strcmp(sec, "practice") == 0) {
+		if (strcmp(k, "name") == 0)
+			str_set(&c->name, v);
+		else if (strcmp(k, "type") == 0) {
+			for (int i = 0; i <= MCR_PHYSIO; i++)
+				if (strcmp(v, mcr_config_clinic(i)) == 0) {
+					c->type = i;
+					return 0;
+				}
+			*why = "expected dental, gp, specialist or physio";
+			return -1;
+		} else if (strcmp(k, "timezone") == 0) {
+			struct mcr_tz *z;
+
+			if ((z = mcr_tz_open(v)) == NULL) {
+				*why = "no such time zone";
+				return -1;
+			}
+			mcr_tz_close(z);
+			str_set(&c->timezone, v);
+		} else if (strcmp(k, "region") == 0) {
+			if (strlen(v) != 2 || v[0] < 'A' || v[0] > 'Z' ||
+			    v[1] < 'A' || v[1] > 'Z') {
+				*why = "expected a two-letter region code "
+				    "such as GB";
+				return -1;
+			}
+			memcpy(c->region, v, 3);
+		} else if (strcmp(k, "appointment_value") == 0) {
+			char *end;
+
+			errno = 0;
+			c->appointment_value = strtod(v, &end);
+			if (*end != '\0' || errno != 0 ||
+			    c->appointment_value < 0) {
+				*why = "expected an amount such as 85 or 42.50";
+				return -1;
+			}
+		} else if (strcmp(k, "currency") == 0) {
+			if (strlen(v) != 3) {
+				*why = "expected a currency code such as GBP";
+				return -1;
+			}
+			str_set(&c->currency, v);
+		} else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "hours") == 0) {
+		if (strcmp(k, "holidays") == 0)
+			return mcr_hours_parse_holidays(&c->hours, v, why);
+		for (int d = 0; d < 7; d++)
+			if (strcmp(k, days[d]) == 0)
+				return mcr_hours_parse_day(&c->hours, d, v, why);
+		return 1;
+	}
+	if (strcmp(sec, "numbers") == 0) {
+		if (strcmp(k, "own") == 0)
+			list_set(&c->own, v);
+		else if (strcmp(k, "staff") == 0)
+			list_set(&c->staff, v);
+		else if (strcmp(k, "blocklist") == 0)
+			str_set(&c->blocklist, v);
+		else if (strcmp(k, "extension_digits") == 0)
+			return int_set(&c->ext_digits, v, 0, 8, why);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "store") == 0) {
+		if (strcmp(k, "path") == 0)
+			str_set(&c->store_path, v);
+		else if (strcmp(k, "busy_timeout") == 0)
+			return int_set(&c->busy_timeout_ms, v, 0, 600000, why);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "ingest") == 0) {
+		if (strcmp(k, "format") == 0) {
+			if (mcr_cdr_fmtbyname(v) == MCR_FMT_NONE) {
+				static char msg[160];
+
+				snprintf(msg, sizeof(msg), "unknown format: "
+				    "expected one of %s", mcr_cdr_fmtlist());
+				*why = msg;
+				return -1;
+			}
+			str_set(&c->format, v);
+		} else if (strcmp(k, "timezone") == 0) {
+			struct mcr_tz *z;
+
+			if ((z = mcr_tz_open(v)) == NULL) {
+				*why = "no such time zone";
+				return -1;
+			}
+			mcr_tz_close(z);
+			str_set(&c->source_tz, v);
+		} else if (strcmp(k, "inbound_contexts") == 0)
+			list_set(&c->inbound_contexts, v);
+		else if (strcmp(k, "trunks") == 0)
+			list_set(&c->trunks, v);
+		else if (strcmp(k, "ddis") == 0)
+			list_set(&c->ddis, v);
+		else if (strcmp(k, "short_abandon") == 0)
+			return int_set(&c->short_abandon, v, 0, 600, why);
+		else if (strcmp(k, "ring_threshold") == 0)
+			return int_set(&c->ring_threshold, v, 0, 3600, why);
+		else if (strcmp(k, "voicemail_missed") == 0)
+			return bool_set(&c->voicemail_missed, v, why);
+		else if (strcmp(k, "short_abandon_missed") == 0)
+			return bool_set(&c->short_abandon_missed, v, why);
+		else if (strcmp(k, "cooldown") == 0) {
+			int h;
+
+			if (int_set(&h, v, 1, 720, why) == -1)
+				return -1;
+			c->cooldown = h * 3600;
+		} else if (strcmp(k, "queue_wait") == 0)
+			return int_set(&c->queue_wait, v, 60, 86400, why);
+		else if (strcmp(k, "settle_ms") == 0)
+			return int_set(&c->settle_ms, v, 0, 60000, why);
+		else if (strcmp(k, "map") == 0)
+			str_set(&c->map, v);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "csv") == 0) {
+		if (c->csv == NULL)
+			c->csv = mcr_csvmap_new();
+		return mcr_csvmap_set(c->csv, k, v, why);
+	}
+	if (strcmp(sec, "whatsapp") == 0) {
+		if (strcmp(k, "provider") == 0) {
+			if (strcmp(v, "outbox") != 0 && strcmp(v, "meta") != 0
+			    && strcmp(v, "twilio") != 0) {
+				*why = "expected outbox, meta or twilio";
+				return -1;
+			}
+			str_set(&c->whatsapp_provider, v);
+		} else if (strcmp(k, "api_base") == 0)
+			str_set(&c->whatsapp_api_base, v);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "sms") == 0) {
+		if (strcmp(k, "provider") == 0) {
+			if (strcmp(v, "none") != 0 && strcmp(v, "outbox") != 0
+			    && strcmp(v, "twilio") != 0) {
+				*why = "expected none, outbox or twilio";
+				return -1;
+			}
+			str_set(&c->sms_provider, v);
+		} else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "outbox") == 0) {
+		if (strcmp(k, "path") == 0)
+			str_set(&c->outbox_path, v);
+		else
+			return 1;
+		return 0;
+	}
+	return 2;
+}
+
+static int
+handler(void *user, const char *sec, const char *k, const char *v)
+{
+	struct ctx *x = user;
+	const char *why = NULL;
+	int r;
+
+	if (x->toolong) {
+		mcr_warn("%s:%d: line too long", x->file, x->line);
+		x->errors++;
+		x->toolong = 0;
+		return 1;
+	}
+	r = setkey(x->c, sec, k, v, &why);
+	if (r == 2)
+		mcr_warn("%s:%d: unknown section [%s]", x->file, x->line, sec);
+	else if (r == 1)
+		mcr_warn("%s:%d: unknown key '%s' in [%s]", x->file, x->line,
+		    k, sec);
+	else if (r == -1)
+		mcr_warn("%s:%d: %s: bad value '%s': %s", x->file, x->line, k,
+		    v, why);
+	if (r != 0)
+		x->errors++;
+	return 1;
+}
+
+/* inih reads one line a call: counting calls gives the line number. */
+static char *
+reader(char *buf, int n, void *stream)
+{
+	struct ctx *x = stream;
+	char *r = fgets(buf, n, x->fp);
+	size_t len;
+
+	if (r == NULL)
+		return NULL;
+	x->line++;
+	len = strlen(buf);
+	if (len == (size_t)n - 1 && buf[len - 1] != '\n') {
+		int ch;
+
+		while ((ch = fgetc(x->fp)) != EOF && ch != '\n')
+			;
+		x->toolong = 1;
+		buf[0] = '\0';
+		mcr_warn("%s:%d: line too long (at most %d characters)",
+		    x->file, x->line, n - 2);
+		x->errors++;
+		x->toolong = 0;
+	}
+	return r;
+}
+
+static void
+defaults(struct mcr_config *c)
+{
+	const char *why;
+
+	c->name = mcr_xstrdup("the practice");
+	c->type = MCR_DENTAL;
+	c->timezone = mcr_xstrdup("Europe/London");
+	memcpy(c->region, "GB", 3);
+	c->appointment_value = 85;
+	c->currency = mcr_xstrdup("GBP");
+	for (int d = 1; d <= 5; d++)
+		mcr_hours_parse_day(&c->hours, d, "08:30-18:00", &why);
+	c->ext_digits = 6;
+	c->store_path = mcr_xstrdup("/var/lib/mcr/mcr.db");
+	c->busy_timeout_ms = 5000;
+	list_set(&c->inbound_contexts, "from-trunk, from-pstn, from-external, "
+	    "from-did-direct, ext-did, from-sip-external, public, incoming, "
+	    "inbound");
+	c->short_abandon = 5;
+	c->ring_threshold = 0;
+	c->voicemail_missed = 1;
+	c->short_abandon_missed = 0;
+	c->cooldown = 24 * 3600;
+	c->queue_wait = 3600;
+	c->settle_ms = 2000;
+	c->whatsapp_provider = mcr_xstrdup("outbox");
+	c->whatsapp_api_base = mcr_xstrdup("https://graph.facebook.com/v21.0");
+	c->sms_provider = mcr_xstrdup("none");
+	c->outbox_path = mcr_xstrdup("/var/lib/mcr/outbox.jsonl");
+}
+
+static int
+parsefile(struct mcr_config *c, const char *file, int *errors)
+{
+	struct ctx x;
+	int r;
+
+	memset(&x, 0, sizeof(x));
+	x.c = c;
+	x.file = file;
+	if ((x.fp = fopen(file, "r")) == NULL) {
+		mcr_warn("%s: %s", file, strerror(errno));
+		return -1;
+	}
+	r = ini_parse_stream(reader, &x, handler, &x);
+	fclose(x.fp);
+	if (r > 0) {
+		mcr_warn("%s:%d: syntax error: expected [section] or "
+		    "key = value", file, r);
+		x.errors++;
+	}
+	*errors += x.errors;
+	return 0;
+}
+
+struct mcr_config *
+mcr_config_load(const char *file)
+{
+	struct mcr_config *c = mcr_xcalloc(1, sizeof(*c));
+	const char *e, *why;
+	int errors = 0;
+
+	defaults(c);
+	if (file == NULL && (e = getenv("MCR_CONFIG")) != NULL && *e != '\0')
+		file = e;
+	if (file == NULL && access(DEFAULT_CONFIG, F_OK) == 0)
+		file = DEFAULT_CONFIG;
+	if (file != NULL) {
+		c->file = mcr_xstrdup(file);
+		if (parsefile(c, file, &errors) == -1) {
+			mcr_config_free(c);
+			return NULL;
+		}
+	}
+	if (c->map != NULL) {
+		if (c->csv == NULL)
+			c->csv = mcr_csvmap_new();
+		if (parsefile(c, c->map, &errors) == -1)
+			errors++;
+	}
+	if (c->csv != NULL && mcr_csvmap_check(c->csv, &why) == -1) {
+		mcr_warn("%s: [csv]: %s", c->map ? c->map : c->file, why);
+		errors++;
+	}
+	if ((e = getenv("MCR_DB")) != NULL && *e != '\0')
+		str_set(&c->store_path, e);
+	if (errors > 0) {
+		mcr_config_free(c);
+		return NULL;
+	}
+	return c;
+}
+
+void
+mcr_config_free(struct mcr_config *c)
+{
+	if (c == NULL)
+		return;
+	free(c->file);
+	free(c->name);
+	free(c->timezone);
+	free(c->currency);
+	free(c->hours.holiday);
+	list_free(&c->own);
+	list_free(&c->staff);
+	free(c->blocklist);
+	free(c->store_path);
+	free(c->format);
+	free(c->source_tz);
+	list_free(&c->inbound_contexts);
+	list_free(&c->trunks);
+	list_free(&c->ddis);
+	free(c->map);
+	mcr_csvmap_free(c->csv);
+	free(c->whatsapp_provider);
+	free(c->whatsapp_api_base);
+	free(c->sms_provider);
+	free(c->outbox_path);
+	free(c);
+}

@@ -1,0 +1,1224 @@
+/*
+ * Legs to calls, calls to outcomes, missed callers to recovery cases.
+ *
+ * Legs are held in memory until their call is settled (no more legs can be
+ * expected), then the call is decided and stored.  A call already in the
+ * store (legs split over runs) is merged with what is stored and decided
+ * again: a missed call later found answered is corrected and its case
+ * resolved.  Each row's fingerprint is kept with its call, so reading a row
+ * twice changes nothing.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "mcr.h"
+#include "json.h"
+#include "storeint.h"
+
+#define WINDOW		3600	/* a call's legs lie within this of its start */
+
+struct call {
+	struct call *next;	/* hash chain */
+	struct call *anext;	/* alias chain */
+	char	*gkey;
+	char	*alias;
+	int64_t	 off0, line0;	/* earliest row held, for the file position */
+	int64_t	 seen_ms;
+	char	 caller[96];
+	char	 called[96];
+	char	 name[128];
+	char	 ctx[96];
+	char	 chan[96];
+	int	 crank;		/* 0 no caller yet, 1 from a helper leg, 2 own */
+	time_t	 cstart;	/* start of the leg the caller came from */
+	enum mcr_dir dir;
+	time_t	 start, answer, end;
+	enum mcr_res res;
+	char	 detail[160];
+	char	 source[200];
+	int	 flags;		/* F_OPEN, F_FINAL */
+	int	 nlegs, caplegs;
+	uint64_t *legs;
+	int	 nnew;		/* legs added in this run */
+	/* what the store had */
+	int64_t	 id;
+	char	 old_outcome[24];
+	int	 old_missed;
+	int64_t	 case_id;
+	int	 force;		/* decide even when unfinished */
+};
+
+#define F_OPEN	1	/* a leg says the call may go on */
+#define F_FINAL	2	/* a leg says how it ended */
+
+struct decision {
+	enum mcr_dir dir;
+	struct mcr_number num;		/* the caller, or for out calls the called */
+	char	 caller[24];		/* what is stored */
+	char	 called[96];
+	int	 outcome;		/* MCR_OUT_NONE: not decided */
+	int	 missed;
+	int	 after_hours;
+	long	 ring_s, talk_s;
+	char	 why[640];
+};
+
+struct mcr_ingest {
+	struct mcr_store *st;
+	const struct mcr_config *cfg;
+	struct mcr_tz *tz, *srctz;
+	FILE	*out;
+	int	 dry, all;
+	struct call **tab;
+	struct call **atab;
+	size_t	 nbucket, nheld;
+	time_t	 tlast;
+	struct mcr_buf rec;
+	struct mcr_ingest_stats stats;
+	/* callers who have a case that a call could resolve */
+	char	**cset;
+	size_t	 ncset, capcset;
+	int	 csetok;
+	int	 dataver;
+	char	**block;
+	int	 nblock;
+	sqlite3_stmt *s_ins, *s_get, *s_upd, *s_case, *s_cins, *s_cjoin;
+	sqlite3_stmt *s_cres, *s_ev, *s_setcase, *s_und, *s_dv;
+	int	 intx;
+};
+
+static const char *outnames[MCR_OUT_N] = { "answered", "no_answer", "busy",
+    "failed", "abandoned_queue", "abandoned_ivr", "short_abandon",
+    "voicemail", "out_of_hours" };
+
+const char *
+mcr_outcome_name(int o)
+{
+	return o >= 0 && o < MCR_OUT_N ? outnames[o] : NULL;
+}
+
+static const char *
+dirname_(enum mcr_dir d)
+{
+	switch (d) {
+	case MCR_DIR_IN:
+		return "in";
+	case MCR_DIR_OUT:
+		return "out";
+	case MCR_DIR_INTERNAL:
+		return "internal";
+	default:
+		return NULL;
+	}
+}
+
+static uint64_t
+keyhash(const char *s)
+{
+	return mcr_util_hash(s, strlen(s), 0x6d6372);
+}
+
+static struct call *
+find(struct call **tab, size_t nb, const char *key, int alias)
+{
+	struct call *c = tab[keyhash(key) & (nb - 1)];
+
+	for (; c != NULL; c = alias ? c->anext : c->next)
+		if (strcmp(alias ? c->alias : c->gkey, key) == 0)
+			return c;
+	return NULL;
+}
+
+static void
+link_(struct mcr_ingest *g, struct call *c)
+{
+	size_t h = keyhash(c->gkey) & (g->nbucket - 1);
+
+	c->next = g->tab[h];
+	g->tab[h] = c;
+	if (c->alias != NULL) {
+		h = keyhash(c->alias) & (g->nbucket - 1);
+		c->anext = g->atab[h];
+		g->atab[h] = c;
+	}
+}
+
+static void
+unlink_(struct mcr_ingest *g, struct call *c)
+{
+	struct call **pp;
+
+	for (pp = &g->tab[keyhash(c->gkey) & (g->nbucket - 1)]; *pp != c;
+	    pp = &(*pp)->next)
+		;
+	*pp = c->next;
+	if (c->alias != NULL) {
+		for (pp = &g->atab[keyhash(c->alias) & (g->nbucket - 1)];
+		    *pp != c; pp = &(*pp)->anext)
+			;
+		*pp = c->anext;
+	}
+}
+
+static void
+call_free(struct call *c)
+{
+	free(c->gkey);
+	free(c->alias);
+	free(c->legs);
+	free(c);
+}
+
+static void
+grow(struct mcr_ingest *g)
+{
+	struct call **old = g->tab, *c, *n;
+	size_t ob = g->nbucket;
+
+	g->nbucket *= 2;
+	g->tab = mcr_xcalloc(g->nbucket, sizeof(*g->tab));
+	free(g->atab);
+	g->atab = mcr_xcalloc(g->nbucket, sizeof(*g->atab));
+	for (size_t i = 0; i < ob; i++)
+		for (c = old[i]; c != NULL; c = n) {
+			n = c->next;
+			link_(g, c);
+		}
+	free(old);
+}
+
+static void
+loadblock(struct mcr_ingest *g)
+{
+	FILE *fp;
+	char line[256];
+	struct mcr_number num;
+
+	if (g->cfg->blocklist == NULL)
+		return;
+	if ((fp = fopen(g->cfg->blocklist, "r")) == NULL) {
+		mcr_warn("%s: %s (blocklist not applied)", g->cfg->blocklist,
+		    strerror(errno));
+		return;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *p = line + strspn(line, " \t");
+
+		p[strcspn(p, "#;\r\n")] = '\0';
+		for (char *e = p + strlen(p); e > p && (e[-1] == ' ' ||
+		    e[-1] == '\t');)
+			*--e = '\0';
+		if (*p == '\0')
+			continue;
+		mcr_phone_norm(p, g->cfg->region, g->cfg->ext_digits, &num);
+		g->block = mcr_xrealloc(g->block, (size_t)(g->nblock + 1) *
+		    sizeof(char *));
+		g->block[g->nblock++] = mcr_xstrdup(num.e164[0] ? num.e164 : p);
+	}
+	fclose(fp);
+}
+
+struct mcr_ingest *
+mcr_ingest_new(struct mcr_store *st, const struct mcr_config *cfg, FILE *out,
+    int dry, int all)
+{
+	struct mcr_ingest *g = mcr_xcalloc(1, sizeof(*g));
+
+	g->st = st;
+	g->cfg = cfg;
+	g->out = out;
+	g->dry = dry;
+	g->all = all;
+	if ((g->tz = mcr_tz_open(cfg->timezone)) == NULL ||
+	    (g->srctz = mcr_tz_open(cfg->source_tz ? cfg->source_tz :
+	    cfg->timezone)) == NULL) {
+		mcr_ingest_free(g);
+		return NULL;
+	}
+	g->nbucket = 1024;
+	g->tab = mcr_xcalloc(g->nbucket, sizeof(*g->tab));
+	g->atab = mcr_xcalloc(g->nbucket, sizeof(*g->atab));
+	g->dataver = -1;
+	loadblock(g);
+	return g;
+}
+
+void
+mcr_ingest_free(struct mcr_ingest *g)
+{
+	struct call *c, *n;
+
+	if (g == NULL)
+		return;
+	for (size_t i = 0; g->tab != NULL && i < g->nbucket; i++)
+		for (c = g->tab[i]; c != NULL; c = n) {
+			n = c->next;
+			call_free(c);
+		}
+	free(g->tab);
+	free(g->atab);
+	for (size_t i = 0; i < g->ncset; i++)
+		free(g->cset[i]);
+	free(g->cset);
+	for (int i = 0; i < g->nblock; i++)
+		free(g->block[i]);
+	free(g->block);
+	mcr_buf_free(&g->rec);
+	mcr_tz_close(g->tz);
+	mcr_tz_close(g->srctz);
+	free(g);
+}
+
+const struct mcr_ingest_stats *
+mcr_ingest_stats(struct mcr_ingest *g)
+{
+	return &g->stats;
+}
+
+/* Naive local seconds to UTC, counting repeated and skipped hours. */
+static time_t
+toutc(struct mcr_ingest *g, const struct mcr_leg *l, int64_t t, time_t hint,
+    int count)
+{
+	int flags;
+	time_t u;
+
+	if (t < 0)
+		return -1;
+	if (l->utc)
+		return (time_t)t;
+	u = mcr_tz_local(g->srctz, t, hint, &flags);
+	if (count && (flags & MCR_TZ_REPEATED))
+		g->stats.repeated_hour++;
+	if (count && (flags & MCR_TZ_SKIPPED))
+		g->stats.skipped_hour++;
+	return u;
+}
+
+static int
+hasleg(const uint64_t *legs, int n, uint64_t h)
+{
+	for (int i = 0; i < n; i++)
+		if (legs[i] == h)
+			return 1;
+	return 0;
+}
+
+int
+mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
+    const char *file, int64_t off)
+{
+	struct call *c;
+	time_t start, answer, end;
+	int rank;
+
+	g->stats.rows++;
+	start = toutc(g, l, l->start, l->hint, 1);
+	answer = toutc(g, l, l->answer, start + (l->answer - l->start), 0);
+	end = toutc(g, l, l->end, start + (l->end - l->start), 0);
+	if (end >= 0 && end < start)
+		end = start;
+	if ((c = find(g->tab, g->nbucket, l->gkey, 0)) == NULL &&
+	    (c = find(g->atab, g->nbucket, l->gkey, 1)) == NULL &&
+	    l->alias != NULL &&
+	    (c = find(g->tab, g->nbucket, l->alias, 0)) == NULL)
+		c = find(g->atab, g->nbucket, l->alias, 1);
+	if (c == NULL) {
+		if (g->nheld >= g->nbucket)
+			grow(g);
+		c = mcr_xcalloc(1, sizeof(*c));
+		c->gkey = mcr_xstrdup(l->gkey);
+		if (l->alias != NULL && strcmp(l->alias, l->gkey) != 0)
+			c->alias = mcr_xstrdup(l->alias);
+		c->start = start;
+		c->answer = c->end = -1;
+		c->off0 = -1;
+		c->res = MCR_RES_NONE;
+		c->case_id = -1;
+		c->old_missed = -1;
+		link_(g, c);
+		g->nheld++;
+	} else if (hasleg(c->legs, c->nlegs, l->hash)) {
+		g->stats.dup++;
+		return 0;
+	}
+	if (c->nlegs == c->caplegs) {
+		c->caplegs = c->caplegs ? c->caplegs * 2 : 4;
+		c->legs = mcr_xrealloc(c->legs, (size_t)c->caplegs *
+		    sizeof(*c->legs));
+	}
+	c->legs[c->nlegs++] = l->hash;
+	c->nnew++;
+	if (off >= 0 && (c->off0 < 0 || off < c->off0)) {
+		c->off0 = off;
+		c->line0 = l->line - 1;
+	}
+	c->seen_ms = mcr_clock_ms();
+	if (start < c->start)
+		c->start = start;
+	if (end > c->end)
+		c->end = end;
+	if (start > c->end)
+		c->end = start;
+	if (l->res == MCR_RES_ANSWERED && answer >= 0 &&
+	    (c->answer < 0 || answer < c->answer))
+		c->answer = answer;
+	rank = l->caller == NULL ? 0 : l->primary ? 2 : 1;
+	if (rank > c->crank || (rank == c->crank && rank > 0 &&
+	    start < c->cstart)) {
+		c->crank = rank;
+		c->cstart = start;
+		mcr_strlcpy(c->caller, l->caller, sizeof(c->caller));
+		mcr_strlcpy(c->called, l->called ? l->called : "",
+		    sizeof(c->called));
+		mcr_utf8_from_cp1252(l->caller_name ? l->caller_name : "",
+		    c->name, sizeof(c->name));
+		mcr_strlcpy(c->ctx, l->context ? l->context : "",
+		    sizeof(c->ctx));
+		mcr_strlcpy(c->chan, l->channel ? l->channel : "",
+		    sizeof(c->chan));
+	}
+	if (l->dir != MCR_DIR_UNKNOWN && (l->primary ||
+	    c->dir == MCR_DIR_UNKNOWN))
+		c->dir = l->dir;
+	if (l->res > c->res || c->detail[0] == '\0') {
+		if (l->res >= c->res)
+			c->res = l->res;
+		mcr_strlcpy(c->detail, l->detail, sizeof(c->detail));
+		snprintf(c->source, sizeof(c->source), "%s:%lld", file ? file :
+		    "-", (long long)l->line);
+	}
+	c->flags |= l->incomplete ? F_OPEN : 0;
+	c->flags |= l->res != MCR_RES_NONE ? F_FINAL : 0;
+	if (start > g->tlast)
+		g->tlast = start;
+	return 0;
+}
+
+static int
+inlist(const struct mcr_list *l, const char *s)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->v[i], s) == 0)
+			return 1;
+	return 0;
+}
+
+static int
+prefixlist(const struct mcr_list *l, const char *s)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strncmp(l->v[i], s, strlen(l->v[i])) == 0)
+			return 1;
+	return 0;
+}
+
+/* Number lists from the config hold E.164 or national forms. */
+static int
+numlist(struct mcr_ingest *g, const struct mcr_list *l, const char *e164)
+{
+	struct mcr_number n;
+
+	if (*e164 == '\0')
+		return 0;
+	for (int i = 0; i < l->n; i++) {
+		mcr_phone_norm(l->v[i], g->cfg->region, g->cfg->ext_digits,
+		    &n);
+		if (strcmp(n.e164, e164) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+static void
+decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
+{
+	const struct mcr_config *cfg = g->cfg;
+	struct mcr_number callee;
+	const char *why = NULL;
+	char tail[200] = "";
+	int base;
+
+	memset(d, 0, sizeof(*d));
+	mcr_phone_norm(c->crank ? c->caller : "", cfg->region, cfg->ext_digits,
+	    &d->num);
+	mcr_phone_norm(c->called, cfg->region, cfg->ext_digits, &callee);
+	d->dir = c->dir;
+	if (d->dir == MCR_DIR_UNKNOWN) {
+		if (inlist(&cfg->inbound_contexts, c->ctx) ||
+		    prefixlist(&cfg->trunks, c->chan) ||
+		    inlist(&cfg->ddis, c->called) || inlist(&cfg->ddis, c->ctx))
+			d->dir = MCR_DIR_IN;
+		else if (d->num.type == MCR_LT_INTERNAL ||
+		    numlist(g, &cfg->own, d->num.e164))
+			d->dir = callee.type == MCR_LT_INTERNAL ||
+			    callee.type == MCR_LT_INVALID ||
+			    callee.type == MCR_LT_WITHHELD ? MCR_DIR_INTERNAL :
+			    MCR_DIR_OUT;
+		else
+			d->dir = MCR_DIR_IN;
+	}
+	if (d->num.e164[0])
+		mcr_strlcpy(d->caller, d->num.e164, sizeof(d->caller));
+	else if (d->num.type == MCR_LT_INTERNAL && d->dir != MCR_DIR_IN)
+		mcr_strlcpy(d->caller, c->caller, sizeof(d->caller));
+	mcr_strlcpy(d->called, callee.e164[0] ? callee.e164 : c->called,
+	    sizeof(d->called));
+	if (d->dir == MCR_DIR_OUT)
+		d->num = callee;	/* the party a case could be about */
+	else if (d->dir == MCR_DIR_IN && d->num.type == MCR_LT_INTERNAL)
+		d->num.type = MCR_LT_INVALID;	/* cannot be reached */
+	d->ring_s = c->answer >= 0 ? c->answer - c->start :
+	    c->end >= 0 ? c->end - c->start : 0;
+	d->talk_s = c->answer >= 0 && c->end >= c->answer ? c->end - c->answer :
+	    0;
+	if ((c->flags & F_OPEN) && !(c->flags & F_FINAL) && !c->force &&
+	    c->start > mcr_now() - cfg->queue_wait) {
+		d->outcome = MCR_OUT_NONE;
+		return;
+	}
+	switch (c->res) {
+	case MCR_RES_ANSWERED:
+		base = MCR_OUT_ANSWERED;
+		break;
+	case MCR_RES_VOICEMAIL:
+		base = MCR_OUT_VOICEMAIL;
+		break;
+	case MCR_RES_QUEUE:
+		base = MCR_OUT_ABANDONED_QUEUE;
+		break;
+	case MCR_RES_BUSY:
+		base = MCR_OUT_BUSY;
+		break;
+	case MCR_RES_IVR:
+		base = MCR_OUT_ABANDONED_IVR;
+		break;
+	case MCR_RES_FAILED:
+		base = MCR_OUT_FAILED;
+		break;
+	default:
+		base = MCR_OUT_NO_ANSWER;
+		if (c->flags & F_OPEN) {
+			base = MCR_OUT_ABANDONED_QUEUE;
+			why = "no exit event: the call was lost from the log";
+		}
+		break;
+	}
+	d->outcome = base;
+	if (d->dir != MCR_DIR_IN) {
+		snprintf(d->why, sizeof(d->why), "%s: %s", c->source,
+		    c->detail);
+		return;
+	}
+	d->after_hours = !mcr_hours_open(&cfg->hours, g->tz, c->start);
+	if (base == MCR_OUT_ANSWERED) {
+		snprintf(d->why, sizeof(d->why), "%s: %s", c->source,
+		    c->detail);
+		return;
+	}
+	d->missed = 1;
+	if (base != MCR_OUT_VOICEMAIL && d->after_hours) {
+		struct tm tm;
+
+		mcr_tz_tm(g->tz, c->start, &tm);
+		d->outcome = MCR_OUT_OUT_OF_HOURS;
+		strftime(tail, sizeof(tail), "the practice was closed "
+		    "(%a %H:%M)", &tm);
+	} else if (base == MCR_OUT_VOICEMAIL) {
+		d->missed = cfg->voicemail_missed;
+		snprintf(tail, sizeof(tail), "voicemail %s", d->missed ?
+		    "counts as missed" : "is not counted as missed ([ingest] "
+		    "voicemail_missed)");
+	} else if (d->ring_s < cfg->short_abandon &&
+	    base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
+		d->outcome = MCR_OUT_SHORT_ABANDON;
+		d->missed = cfg->short_abandon_missed;
+		snprintf(tail, sizeof(tail), "over after %ld s, under the "
+		    "short-abandon threshold of %d s", d->ring_s,
+		    cfg->short_abandon);
+	} else if (cfg->ring_threshold > 0 && d->ring_s < cfg->ring_threshold
+	    && base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
+		d->missed = 0;
+		snprintf(tail, sizeof(tail), "rang %ld s, under the ring "
+		    "threshold of %d s: not counted as missed", d->ring_s,
+		    cfg->ring_threshold);
+	} else
+		snprintf(tail, sizeof(tail), "no leg reached a person");
+	snprintf(d->why, sizeof(d->why), "%s: %s; %s%s%s", c->source,
+	    c->detail, tail, why ? "; " : "", why ? why : "");
+}
+
+/* Callers with a case a later call could resolve. */
+static int
+cset_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static void
+cset_add(struct mcr_ingest *g, const char *e164)
+{
+	size_t lo = 0, hi = g->ncset;
+
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+		int r = strcmp(g->cset[mid], e164);
+
+		if (r == 0)
+			return;
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (g->ncset == g->capcset) {
+		g->capcset = g->capcset ? g->capcset * 2 : 256;
+		g->cset = mcr_xrealloc(g->cset, g->capcset * sizeof(char *));
+	}
+	memmove(g->cset + lo + 1, g->cset + lo, (g->ncset - lo) *
+	    sizeof(char *));
+	g->cset[lo] = mcr_xstrdup(e164);
+	g->ncset++;
+}
+
+static int
+cset_has(struct mcr_ingest *g, const char *e164)
+{
+	return bsearch(&e164, g->cset, g->ncset, sizeof(char *), cset_cmp) !=
+	    NULL;
+}
+
+#define OPEN_STATES	"'new', 'sending', 'messaged', 'replied', 'offered', " \
+	"'skipped'"
+#define RESOLVABLE	"state IN ('new', 'messaged', 'replied', 'offered', " \
+	"'expired') OR (state = 'skipped' AND reason IN ('landline', " \
+	"'invalid'))"
+
+/* (Re)load the set when another connection changed the store. */
+static int
+cset_load(struct mcr_ingest *g)
+{
+	sqlite3_stmt *st;
+	int dv;
+
+	if ((st = store_prep(g->st, &g->s_dv, "PRAGMA data_version")) == NULL)
+		return -1;
+	dv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
+	sqlite3_reset(st);
+	if (g->csetok && dv == g->dataver)
+		return 0;
+	g->dataver = dv;
+	for (size_t i = 0; i < g->ncset; i++)
+		free(g->cset[i]);
+	g->ncset = 0;
+	if (sqlite3_prepare_v2(g->st->db, "SELECT DISTINCT caller FROM cases "
+	    "WHERE caller IS NOT NULL AND (state IN (" OPEN_STATES ") OR "
+	    RESOLVABLE ") ORDER BY caller", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(g->st, "read cases");
+	while (sqlite3_step(st) == SQLITE_ROW)
+		cset_add(g, (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	g->csetok = 1;
+	return 0;
+}
+
+static int
+event(struct mcr_ingest *g, int64_t case_id, const char *state,
+    const char *reason, int64_t call_id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(g->st, &g->s_ev, "INSERT INTO case_events "
+	    "(case_id, at, state, reason, call_id) VALUES (?, ?, ?, ?, ?)")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, case_id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
+	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
+	if (reason != NULL)
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, call_id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(g->st, "record case event");
+	return 0;
+}
+
+/* The caller's latest case: 1 found, 0 none, -1 error. */
+static int
+lastcase(struct mcr_ingest *g, const char *e164, int64_t *id, char *state,
+    size_t n, time_t *opened, time_t *last)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = store_prep(g->st, &g->s_case, "SELECT id, state, opened_at,"
+	    " last_call_at FROM cases WHERE caller = ? ORDER BY id DESC "
+	    "LIMIT 1")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 0;
+	if (rc != SQLITE_ROW)
+		return store_failed(g->st, "read cases");
+	*id = sqlite3_column_int64(st, 0);
+	mcr_strlcpy(state, (const char *)sqlite3_column_text(st, 1), n);
+	*opened = (time_t)sqlite3_column_int64(st, 2);
+	*last = (time_t)sqlite3_column_int64(st, 3);
+	sqlite3_reset(st);
+	return 1;
+}
+
+static int
+isopen(const char *state)
+{
+	static const char *open[] = { "new", "sending", "messaged", "replied",
+	    "offered", "skipped", NULL };
+
+	for (int i = 0; open[i] != NULL; i++)
+		if (strcmp(state, open[i]) == 0)
+			return 1;
+	return 0;
+}
+
+/* Why a missed caller is not to be messaged, or NULL. */
+static const char *
+skipreason(struct mcr_ingest *g, const struct decision *d, int *err)
+{
+	const char *e = d->num.e164;
+	int r;
+
+	*err = 0;
+	switch (d->num.type) {
+	case MCR_LT_WITHHELD:
+		return "withheld";
+	case MCR_LT_INVALID:
+	case MCR_LT_INTERNAL:
+		return "invalid";
+	case MCR_LT_FIXED:
+		return "landline";
+	default:
+		break;
+	}
+	if (numlist(g, &g->cfg->staff, e))
+		return "staff";
+	if (numlist(g, &g->cfg->own, e))
+		return "own";
+	for (int i = 0; i < g->nblock; i++)
+		if (strcmp(g->block[i], e) == 0)
+			return "blocklisted";
+	if ((r = mcr_store_optedout(g->st, e)) == 1)
+		return "opted_out";
+	if (r == -1)
+		*err = 1;
+	return NULL;
+}
+
+/* Open a case for a missed call, or join the caller's open one. */
+static int
+opencase(struct mcr_ingest *g, const struct call *c, struct decision *d,
+    int64_t call_id, int64_t *case_id)
+{
+	sqlite3_stmt *st;
+	const char *reason;
+	char state[24];
+	int64_t id;
+	time_t opened, last;
+	int err, r;
+
+	reason = skipreason(g, d, &err);
+	if (err)
+		return -1;
+	if (d->num.e164[0] != '\0') {
+		if ((r = lastcase(g, d->num.e164, &id, state, sizeof(state),
+		    &opened, &last)) == -1)
+			return -1;
+		if (r == 1 && isopen(state) && llabs((long long)(c->start -
+		    last)) <= g->cfg->cooldown) {
+			if ((st = store_prep(g->st, &g->s_cjoin, "UPDATE cases "
+			    "SET calls = calls + 1, last_call_at = "
+			    "max(last_call_at, ?1), opened_at = "
+			    "min(opened_at, ?1), after_hours = after_hours | ?2,"
+			    " updated_at = ?3 WHERE id = ?4")) == NULL)
+				return -1;
+			sqlite3_bind_int64(st, 1, (sqlite3_int64)c->start);
+			sqlite3_bind_int(st, 2, d->after_hours);
+			sqlite3_bind_int64(st, 3, (sqlite3_int64)mcr_now());
+			sqlite3_bind_int64(st, 4, id);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return store_failed(g->st, "join case");
+			*case_id = id;
+			g->stats.cases_joined++;
+			return 0;
+		}
+	}
+	if ((st = store_prep(g->st, &g->s_cins, "INSERT INTO cases (caller, "
+	    "caller_type, state, reason, opened_at, last_call_at, after_hours,"
+	    " updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+		return -1;
+	if (d->num.e164[0])
+		sqlite3_bind_text(st, 1, d->num.e164, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, mcr_phone_typename(d->num.type), -1,
+	    SQLITE_STATIC);
+	sqlite3_bind_text(st, 3, reason ? "skipped" : "new", -1,
+	    SQLITE_STATIC);
+	if (reason)
+		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 5, (sqlite3_int64)c->start);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)c->start);
+	sqlite3_bind_int(st, 7, d->after_hours);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)mcr_now());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(g->st, "open case");
+	*case_id = sqlite3_last_insert_rowid(g->st->db);
+	if (event(g, *case_id, reason ? "skipped" : "new", reason, call_id) ==
+	    -1)
+		return -1;
+	if (d->num.e164[0])
+		cset_add(g, d->num.e164);
+	g->stats.cases_opened++;
+	if (reason)
+		g->stats.skipped_cases++;
+	return 0;
+}
+
+/* Close the case of a caller who got through. */
+static int
+resolve(struct mcr_ingest *g, int64_t id, time_t since, const char *why,
+    int64_t call_id)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(g->st, &g->s_cres, "UPDATE cases SET state = "
+	    "'resolved_by_call', reason = ?1, updated_at = ?2 WHERE id = ?3 "
+	    "AND opened_at <= ?4 AND (" RESOLVABLE ")")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
+	sqlite3_bind_int64(st, 3, id);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)since);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(g->st, "resolve case");
+	if (sqlite3_changes(g->st->db) == 0)
+		return 0;
+	g->stats.cases_resolved++;
+	return event(g, id, "resolved_by_call", why, call_id);
+}
+
+static int
+resolve_caller(struct mcr_ingest *g, const struct call *c,
+    const struct decision *d, int64_t call_id)
+{
+	char state[24];
+	int64_t id;
+	time_t opened, last;
+	int r;
+
+	if (d->num.e164[0] == '\0' || !cset_has(g, d->num.e164))
+		return 0;
+	if ((r = lastcase(g, d->num.e164, &id, state, sizeof(state), &opened,
+	    &last)) != 1)
+		return r;
+	return resolve(g, id, c->start, d->dir == MCR_DIR_IN ?
+	    "a later call from the caller was answered" :
+	    "the practice called back and was answered", call_id);
+}
+
+static void
+bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d)
+{
+	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 2, dirname_(d->dir), -1, SQLITE_STATIC);
+	if (d->caller[0])
+		sqlite3_bind_text(st, 3, d->caller, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 3);
+	sqlite3_bind_text(st, 4, mcr_phone_typename(d->dir == MCR_DIR_OUT ?
+	    MCR_LT_INTERNAL : d->num.type), -1, SQLITE_STATIC);
+	if (d->dir == MCR_DIR_OUT) {
+		struct mcr_number n;
+
+		/* caller_type of an outbound call is the practice's side */
+		(void)n;
+	}
+	if (d->num.country[0] && d->dir == MCR_DIR_IN)
+		sqlite3_bind_text(st, 5, d->num.country, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 5);
+	if (c->name[0])
+		sqlite3_bind_text(st, 6, c->name, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 6);
+	sqlite3_bind_text(st, 7, d->called, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->start);
+	if (c->answer >= 0)
+		sqlite3_bind_int64(st, 9, (sqlite3_int64)c->answer);
+	else
+		sqlite3_bind_null(st, 9);
+	if (c->end >= 0)
+		sqlite3_bind_int64(st, 10, (sqlite3_int64)c->end);
+	else
+		sqlite3_bind_null(st, 10);
+	sqlite3_bind_int64(st, 11, d->ring_s);
+	sqlite3_bind_int64(st, 12, d->talk_s);
+	sqlite3_bind_int(st, 13, (int)c->res);
+	if (d->outcome != MCR_OUT_NONE)
+		sqlite3_bind_text(st, 14, outnames[d->outcome], -1,
+		    SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 14);
+	sqlite3_bind_int(st, 15, d->missed);
+	sqlite3_bind_int(st, 16, d->after_hours);
+	sqlite3_bind_text(st, 17, c->detail, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 18, c->source, -1, SQLITE_STATIC);
+	sqlite3_bind_int(st, 19, c->flags);
+	sqlite3_bind_blob(st, 20, c->legs, c->nlegs * 8, SQLITE_STATIC);
+}
+
+#define CALLCOLS "gkey, direction, caller, caller_type, caller_country, " \
+	"caller_name, called, started_at, answered_at, ended_at, ring_s, " \
+	"talk_s, res, outcome, missed, after_hours, detail, source, flags, legs"
+
+/*
+ * Merge what the store holds of c's call into c.  Returns 1 when c brings
+ * no row the store does not have, 0 when merged, -1 on error.
+ */
+static int
+merge_stored(struct mcr_ingest *g, struct call *c)
+{
+	sqlite3_stmt *st;
+	const uint64_t *legs;
+	int n, fresh = 0, rc;
+	const char *s;
+
+	if ((st = store_prep(g->st, &g->s_get, "SELECT id, direction, caller,"
+	    " caller_type, called, started_at, answered_at, ended_at, res, "
+	    "outcome, missed, detail, source, flags, legs, case_id, "
+	    "caller_name FROM calls WHERE gkey = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
+		return rc == SQLITE_DONE ? 0 : store_failed(g->st, "read call");
+	legs = sqlite3_column_blob(st, 14);
+	n = sqlite3_column_bytes(st, 14) / 8;
+	for (int i = c->nlegs - c->nnew; i < c->nlegs; i++)
+		if (!hasleg(legs, n, c->legs[i]))
+			fresh++;
+	if (fresh == 0 && !c->force) {
+		sqlite3_reset(st);
+		return 1;
+	}
+	c->id = sqlite3_column_int64(st, 0);
+	/* the stored legs first, then the new ones not stored */
+	{
+		uint64_t *all = mcr_xmalloc((size_t)(n + c->nlegs) * 8);
+		int k = n;
+
+		memcpy(all, legs, (size_t)n * 8);
+		for (int i = 0; i < c->nlegs; i++)
+			if (!hasleg(all, k, c->legs[i]))
+				all[k++] = c->legs[i];
+		free(c->legs);
+		c->legs = all;
+		c->nlegs = c->caplegs = k;
+	}
+	s = (const char *)sqlite3_column_text(st, 1);
+	if (c->dir == MCR_DIR_UNKNOWN || c->crank < 2) {
+		c->dir = strcmp(s, "in") == 0 ? MCR_DIR_IN : strcmp(s, "out") ==
+		    0 ? MCR_DIR_OUT : MCR_DIR_INTERNAL;
+	}
+	if (c->crank < 2) {
+		s = (const char *)sqlite3_column_text(st, 2);
+		mcr_strlcpy(c->caller, s ? s : strcmp((const char *)
+		    sqlite3_column_text(st, 3), "withheld") == 0 ? "" : "?",
+		    sizeof(c->caller));
+		s = (const char *)sqlite3_column_text(st, 4);
+		mcr_strlcpy(c->called, s ? s : "", sizeof(c->called));
+		s = (const char *)sqlite3_column_text(st, 16);
+		mcr_strlcpy(c->name, s ? s : "", sizeof(c->name));
+		c->crank = 2;
+	}
+	if (sqlite3_column_int64(st, 5) < c->start)
+		c->start = (time_t)sqlite3_column_int64(st, 5);
+	if (sqlite3_column_type(st, 6) != SQLITE_NULL) {
+		time_t a = (time_t)sqlite3_column_int64(st, 6);
+
+		if (c->answer < 0 || a < c->answer)
+			c->answer = a;
+	}
+	if (sqlite3_column_type(st, 7) != SQLITE_NULL &&
+	    sqlite3_column_int64(st, 7) > c->end)
+		c->end = (time_t)sqlite3_column_int64(st, 7);
+	if (sqlite3_column_int(st, 8) >= (int)c->res) {
+		c->res = (enum mcr_res)sqlite3_column_int(st, 8);
+		s = (const char *)sqlite3_column_text(st, 11);
+		mcr_strlcpy(c->detail, s ? s : "", sizeof(c->detail));
+		s = (const char *)sqlite3_column_text(st, 12);
+		mcr_strlcpy(c->source, s ? s : "", sizeof(c->source));
+	}
+	s = (const char *)sqlite3_column_text(st, 9);
+	mcr_strlcpy(c->old_outcome, s ? s : "", sizeof(c->old_outcome));
+	c->old_missed = sqlite3_column_int(st, 10);
+	c->flags |= sqlite3_column_int(st, 13);
+	c->case_id = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 15);
+	sqlite3_reset(st);
+	return 0;
+}
+
+static void
+record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
+    const struct call *c, const struct decision *d)
+{
+	struct mcr_buf *b = &g->rec;
+	const char *out = d->outcome == MCR_OUT_NONE ? NULL :
+	    outnames[d->outcome];
+
+	mcr_buf_puts(b, "{");
+	mcr_json_kstr(b, "type", type);
+	if (g->dry)
+		mcr_json_knull(b, "id");
+	else
+		mcr_json_kint(b, "id", id);
+	if (case_id >= 0 && !g->dry)
+		mcr_json_kint(b, "case_id", case_id);
+	else
+		mcr_json_knull(b, "case_id");
+	if (strcmp(type, "call") == 0)
+		mcr_json_kstr(b, "direction", dirname_(d->dir));
+	mcr_json_kstr(b, "caller", d->caller[0] ? d->caller : NULL);
+	mcr_json_kstr(b, "caller_type", mcr_phone_typename(d->dir ==
+	    MCR_DIR_OUT ? MCR_LT_INTERNAL : d->num.type));
+	mcr_json_kstr(b, "caller_country", d->dir == MCR_DIR_IN &&
+	    d->num.country[0] ? d->num.country : NULL);
+	mcr_json_kstr(b, "caller_name", c->name[0] ? c->name : NULL);
+	mcr_json_kstr(b, "called", d->called);
+	mcr_json_ktime(b, "started_at", c->start);
+	if (strcmp(type, "call") == 0) {
+		mcr_json_ktime(b, "answered_at", c->answer);
+		mcr_json_ktime(b, "ended_at", c->end);
+	}
+	mcr_json_kint(b, "ring_s", d->ring_s);
+	if (strcmp(type, "call") == 0)
+		mcr_json_kint(b, "talk_s", d->talk_s);
+	mcr_json_kstr(b, "outcome", out);
+	if (strcmp(type, "call") == 0)
+		mcr_json_kbool(b, "missed", d->missed);
+	mcr_json_kstr(b, "why", d->why[0] ? d->why : NULL);
+	mcr_json_kbool(b, "after_hours", d->after_hours);
+	mcr_json_kstr(b, "source", c->source);
+	mcr_buf_puts(b, "}\n");
+}
+
+/* Decide a settled call and store it; the heart of ingest. */
+static int
+persist(struct mcr_ingest *g, struct call *c)
+{
+	struct decision d;
+	sqlite3_stmt *st;
+	int64_t case_id = -1;
+	int r, changed, wasmissed;
+
+	if (c->id == 0) {
+		if ((r = merge_stored(g, c)) == -1)
+			return -1;
+		if (r == 1) {
+			g->stats.dup += c->nnew;
+			return 0;
+		}
+	}
+	decide(g, c, &d);
+	if (c->id == 0) {
+		if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO calls ("
+		    CALLCOLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		    " ?, ?, ?, ?, ?, ?, ?)")) == NULL)
+			return -1;
+		bindcall(st, c, &d);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "store call");
+		c->id = sqlite3_last_insert_rowid(g->st->db);
+		g->stats.calls++;
+		wasmissed = 0;
+		changed = 1;
+	} else {
+		const char *o = d.outcome == MCR_OUT_NONE ? "" :
+		    outnames[d.outcome];
+
+		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
+		    CALLCOLS ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
+		    " ?, ?, ?, ?, ?) WHERE id = ?21")) == NULL)
+			return -1;
+		bindcall(st, c, &d);
+		sqlite3_bind_int64(st, 21, c->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "update call");
+		g->stats.updated++;
+		wasmissed = c->old_missed == 1;
+		changed = strcmp(o, c->old_outcome) != 0 || d.missed !=
+		    c->old_missed;
+		case_id = c->case_id;
+	}
+	if (d.outcome == MCR_OUT_NONE) {
+		g->stats.pending++;
+		return 0;
+	}
+	if (c->old_outcome[0] == '\0' || changed)
+		g->stats.by_outcome[d.outcome]++;
+	if (d.missed && !wasmissed && case_id < 0) {
+		if (opencase(g, c, &d, c->id, &case_id) == -1)
+			return -1;
+		if ((st = store_prep(g->st, &g->s_setcase, "UPDATE calls SET "
+		    "case_id = ? WHERE id = ?")) == NULL)
+			return -1;
+		sqlite3_bind_int64(st, 1, case_id);
+		sqlite3_bind_int64(st, 2, c->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "link case");
+		g->stats.missed++;
+		record(g, "missed_call", c->id, case_id, c, &d);
+	} else if (wasmissed && !d.missed) {
+		g->stats.corrected++;
+		if (case_id >= 0 && resolve(g, case_id, c->start, "the call was "
+		    "found answered by a later row", c->id) == -1)
+			return -1;
+	}
+	if (d.outcome == MCR_OUT_ANSWERED && (d.dir == MCR_DIR_IN ||
+	    d.dir == MCR_DIR_OUT) && (c->old_outcome[0] == '\0' || changed) &&
+	    resolve_caller(g, c, &d, c->id) == -1)
+		return -1;
+	if (g->all && changed)
+		record(g, "call", c->id, case_id, c, &d);
+	return 0;
+}
+
+static int
+settled(const struct mcr_ingest *g, const struct call *c, int quiet_ms,
+    int64_t now_ms)
+{
+	time_t last;
+
+	if (quiet_ms == MCR_FLUSH_ALL)
+		return 1;
+	if (quiet_ms >= 0)
+		return now_ms - c->seen_ms >= quiet_ms;
+	last = c->end > c->start ? c->end : c->start;
+	return last < g->tlast - WINDOW || c->start > g->tlast + WINDOW;
+}
+
+static int
+bystart(const void *a, const void *b)
+{
+	const struct call *x = *(struct call *const *)a;
+	const struct call *y = *(struct call *const *)b;
+
+	if (x->start != y->start)
+		return x->start < y->start ? -1 : 1;
+	return strcmp(x->gkey, y->gkey);
+}
+
+int
+mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
+    const struct mcr_filepos *pos)
+{
+	struct call *c, **v;
+	struct mcr_filepos p;
+	int64_t now_ms = mcr_clock_ms();
+	size_t n = 0;
+
+	for (size_t i = 0; i < g->nbucket; i++)
+		for (c = g->tab[i]; c != NULL; c = c->next)
+			n += settled(g, c, quiet_ms, now_ms);
+	if (n == 0 && pos == NULL)
+		return 0;
+	if (mcr_store_begin(g->st) == -1)
+		return -1;
+	if (n > 0 && cset_load(g) == -1)
+		goto fail;
+	/* in time order: a call can resolve the case of an earlier one */
+	v = mcr_xmalloc((n ? n : 1) * sizeof(*v));
+	n = 0;
+	for (size_t i = 0; i < g->nbucket; i++)
+		for (c = g->tab[i]; c != NULL; c = c->next)
+			if (settled(g, c, quiet_ms, now_ms))
+				v[n++] = c;
+	qsort(v, n, sizeof(*v), bystart);
+	for (size_t i = 0; i < n; i++) {
+		if (persist(g, v[i]) == -1) {
+			free(v);
+			goto fail;
+		}
+		unlink_(g, v[i]);
+		g->nheld--;
+		call_free(v[i]);
+	}
+	free(v);
+	if (pos != NULL) {
+		p = *pos;
+		for (size_t i = 0; i < g->nbucket; i++)
+			for (c = g->tab[i]; c != NULL; c = c->next)
+				if (c->off0 >= 0 && c->off0 < p.offset) {
+					p.offset = c->off0;
+					p.line = c->line0;
+				}
+		if (mcr_store_filepos_set(g->st, path, &p) == -1)
+			goto fail;
+	}
+	if (g->dry)
+		mcr_store_rollback(g->st);
+	else if (mcr_store_commit(g->st) == -1)
+		goto fail;
+	if (g->rec.len > 0) {
+		fwrite(g->rec.s, 1, g->rec.len, g->out);
+		mcr_buf_reset(&g->rec);
+	}
+	return 0;
+fail:
+	mcr_store_rollback(g->st);
+	mcr_buf_reset(&g->rec);
+	g->csetok = 0;
+	return -1;
+}
+
+size_t
+mcr_ingest_held(struct mcr_ingest *g)
+{
+	return g->nheld;
+}
+
+int
+mcr_ingest_sweep(struct mcr_ingest *g)
+{
+	sqlite3_stmt *st;
+	struct call *c;
+	int rc;
+
+	if ((st = store_prep(g->st, &g->s_und, "SELECT gkey FROM calls WHERE"
+	    " outcome IS NULL AND started_at < ?")) == NULL)
+		return -1;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)(mcr_now() -
+	    g->cfg->queue_wait));
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *k = (const char *)sqlite3_column_text(st, 0);
+
+		if (find(g->tab, g->nbucket, k, 0) != NULL)
+			continue;
+		if (g->nheld >= g->nbucket)
+			grow(g);
+		c = mcr_xcalloc(1, sizeof(*c));
+		c->gkey = mcr_xstrdup(k);
+		c->start = (time_t)INT64_MAX / 2;
+		c->answer = c->end = -1;
+		c->off0 = -1;
+		c->case_id = -1;
+		c->force = 1;
+		link_(g, c);
+		g->nheld++;
+	}
+	if (rc != SQLITE_DONE)
+		return store_failed(g->st, "read undecided calls");
+	sqlite3_reset(st);
+	return 0;
+}

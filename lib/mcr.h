@@ -1,0 +1,420 @@
+/*
+ * libmcr: the shared library of the mcr programs.
+ *
+ * Only this library touches SQL, HTTP, phone numbers and time zones.
+ * Functions report one line on stderr (prefixed with the program name) and
+ * return -1 or NULL; the program decides the exit status.  Nothing here
+ * calls exit() except the allocation wrappers on out-of-memory.
+ */
+#ifndef MCR_H
+#define MCR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Exit statuses shared by every program (see mcr(7)). */
+#define MCR_EXIT_OK	0
+#define MCR_EXIT_PART	1	/* some record failed, the rest done */
+#define MCR_EXIT_USAGE	2	/* usage or configuration error */
+#define MCR_EXIT_TEMP	75	/* try again later: store busy */
+
+/* util.c */
+
+/* The program name used in messages; set once from main(). */
+void	 mcr_util_setprog(const char *argv0);
+const char *mcr_util_prog(void);
+/* Print "prog: fmt" on stderr; never exits. */
+void	 mcr_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+/* Allocation wrappers: exit(1) with a message on out-of-memory. */
+void	*mcr_xmalloc(size_t);
+void	*mcr_xcalloc(size_t, size_t);
+void	*mcr_xrealloc(void *, size_t);
+char	*mcr_xstrdup(const char *);
+/*
+ * Parse a decimal integer in [min, max]; returns 0, or -1 with *errstr
+ * set to "invalid", "too small" or "too large" (strtonum(3) style).
+ */
+int	 mcr_util_num(const char *, long long, long long, long long *,
+	    const char **);
+/* 64-bit hash of n bytes, stable across runs and machines. */
+uint64_t mcr_util_hash(const void *, size_t, uint64_t seed);
+/* Copy at most size-1 bytes and terminate; returns strlen(src). */
+size_t	 mcr_strlcpy(char *, const char *, size_t);
+/* Return 1 if s is valid UTF-8. */
+int	 mcr_utf8_valid(const char *, size_t);
+/*
+ * Return s as valid UTF-8 in buf: unchanged when already valid, else read as
+ * Windows-1252 (a superset of Latin-1, what PBX admin consoles write).
+ * Returns buf.
+ */
+char	*mcr_utf8_from_cp1252(const char *, char *buf, size_t);
+
+/* A growable string; zero-initialise before use. */
+struct mcr_buf {
+	char	*s;
+	size_t	 len;
+	size_t	 cap;
+};
+void	 mcr_buf_add(struct mcr_buf *, const char *, size_t);
+void	 mcr_buf_puts(struct mcr_buf *, const char *);
+void	 mcr_buf_printf(struct mcr_buf *, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
+void	 mcr_buf_reset(struct mcr_buf *);
+void	 mcr_buf_free(struct mcr_buf *);
+
+/* clock.c */
+
+/*
+ * Now, in UTC seconds.  Every clock read goes through here: MCR_NOW
+ * (RFC 3339, "YYYY-MM-DD HH:MM:SS" UTC, or epoch seconds) overrides it.
+ */
+time_t	 mcr_now(void);
+/* Now in milliseconds from the real clock (progress, follow mode). */
+int64_t	 mcr_clock_ms(void);
+/* Format t as RFC 3339 UTC ("2026-01-05T09:03:11Z") into buf[21]. */
+char	*mcr_time_fmt(time_t, char buf[21]);
+/*
+ * Parse an RFC 3339 / ISO 8601 time with offset or Z, an RFC 2822 date
+ * ("Tue, 10 Aug 2010 08:02:17 +0000"), or epoch seconds.  Returns 0, or -1
+ * when s is none of these or has no zone (then use mcr_tz_local).
+ */
+int	 mcr_time_parse_utc(const char *, time_t *);
+/*
+ * Parse a zoneless local time "YYYY-MM-DD HH:MM[:SS]" (also with '/' or 'T'
+ * separators) into a naive count of seconds as if it were UTC.
+ * Returns 0 or -1.
+ */
+int	 mcr_time_parse_naive(const char *, int64_t *);
+/* Days since 1970-01-01 of a civil date (proleptic Gregorian). */
+int64_t	 mcr_days_from_civil(int y, int m, int d);
+
+/*
+ * A time zone by IANA name.  mcr_tz_open returns NULL (with a message) for a
+ * zone that does not exist.
+ */
+struct mcr_tz;
+struct mcr_tz *mcr_tz_open(const char *);
+void	 mcr_tz_close(struct mcr_tz *);
+/* UTC offset in seconds at UTC time t. */
+long	 mcr_tz_offset(struct mcr_tz *, time_t);
+/*
+ * Local naive seconds to UTC.  A time in the repeated autumn hour has two
+ * readings: the one nearest hint (a UTC time from elsewhere in the record,
+ * or -1) wins, else the first (summer-time) reading; *flags gets
+ * MCR_TZ_REPEATED.  A time in the skipped spring hour is read with the
+ * offset before the change and gets MCR_TZ_SKIPPED.
+ */
+#define MCR_TZ_REPEATED	1
+#define MCR_TZ_SKIPPED	2
+time_t	 mcr_tz_local(struct mcr_tz *, int64_t naive, time_t hint, int *flags);
+/* Broken-down local time of t in the zone. */
+void	 mcr_tz_tm(struct mcr_tz *, time_t, struct tm *);
+
+/* config.c */
+
+enum mcr_clinic { MCR_DENTAL, MCR_GP, MCR_SPECIALIST, MCR_PHYSIO };
+
+/* Opening hours: up to four ranges a day, minutes from local midnight. */
+struct mcr_hours {
+	int	 nrange[7];		/* 0 = Sunday, as struct tm */
+	short	 from[7][4];
+	short	 to[7][4];
+	int	 nholiday;
+	int64_t	*holiday;		/* local days since the epoch */
+};
+
+/* A list of strings from a comma-separated value. */
+struct mcr_list {
+	int	  n;
+	char	**v;
+};
+
+struct mcr_csvmap;
+
+struct mcr_config {
+	char	*file;			/* NULL: built-in defaults only */
+	/* [practice] */
+	char	*name;
+	enum mcr_clinic type;
+	char	*timezone;
+	char	 region[3];
+	double	 appointment_value;
+	char	*currency;
+	/* [hours] */
+	struct mcr_hours hours;
+	/* [numbers] */
+	struct mcr_list own;
+	struct mcr_list staff;
+	char	*blocklist;
+	int	 ext_digits;		/* longest internal extension */
+	/* [store] */
+	char	*store_path;
+	int	 busy_timeout_ms;
+	/* [ingest] */
+	char	*format;		/* NULL: detect */
+	char	*source_tz;		/* NULL: the practice zone */
+	struct mcr_list inbound_contexts;
+	struct mcr_list trunks;		/* channel name prefixes */
+	struct mcr_list ddis;
+	int	 short_abandon;
+	int	 ring_threshold;
+	int	 voicemail_missed;
+	int	 short_abandon_missed;
+	int	 cooldown;		/* seconds */
+	int	 queue_wait;		/* seconds an unfinished queue call waits */
+	int	 settle_ms;		/* follow mode: quiet time before deciding */
+	char	*map;			/* csv column map file */
+	struct mcr_csvmap *csv;		/* [csv] */
+	/* later programs' sections are accepted and kept here */
+	char	*whatsapp_provider;
+	char	*whatsapp_api_base;
+	char	*sms_provider;
+	char	*outbox_path;
+};
+
+/*
+ * Load the configuration: built-in defaults, then file (NULL: take
+ * $MCR_CONFIG, else /etc/mcr/mcr.conf when it exists), then the environment.
+ * Errors are printed as "file:line: what"; returns NULL on any error.
+ */
+struct mcr_config *mcr_config_load(const char *file);
+void	 mcr_config_free(struct mcr_config *);
+/* Name of a clinic type. */
+const char *mcr_config_clinic(enum mcr_clinic);
+
+/* hours.c */
+
+/*
+ * Parse "08:30-13:00, 14:00-18:00" or "closed" into day d of h.
+ * Returns 0 or -1 with *why set.
+ */
+int	 mcr_hours_parse_day(struct mcr_hours *, int d, const char *,
+	    const char **why);
+/* Parse "2026-12-25, 2026-12-26" into the holiday list; 0 or -1. */
+int	 mcr_hours_parse_holidays(struct mcr_hours *, const char *,
+	    const char **why);
+/* 1 if the practice is open at UTC time t. */
+int	 mcr_hours_open(const struct mcr_hours *, struct mcr_tz *, time_t);
+/*
+ * The next UTC time at or after t when the practice opens, or -1 when it
+ * never opens within 366 days.
+ */
+time_t	 mcr_hours_next_open(const struct mcr_hours *, struct mcr_tz *, time_t);
+
+/* phone.c, phonenumber.cc */
+
+enum mcr_ltype {
+	MCR_LT_MOBILE, MCR_LT_FIXED, MCR_LT_VOIP, MCR_LT_OTHER,
+	MCR_LT_WITHHELD, MCR_LT_INVALID, MCR_LT_INTERNAL
+};
+
+struct mcr_number {
+	char	 e164[20];		/* "" when withheld, invalid, internal */
+	char	 country[3];		/* region code, "" when unknown */
+	enum mcr_ltype type;
+	int	 foreign;		/* country code differs from the region's */
+};
+
+/*
+ * Normalise a caller ID as a phone system writes it.  Withheld markers
+ * ("anonymous", "Restricted", empty, ...) give MCR_LT_WITHHELD; digit
+ * strings of at most ext_digits digits are internal extensions; the rest go
+ * through libphonenumber with region as the default.  Results are cached,
+ * so a number is parsed once however many rows carry it.
+ */
+void	 mcr_phone_norm(const char *raw, const char *region, int ext_digits,
+	    struct mcr_number *);
+/* The name of a line type for records ("mobile", "withheld", ...). */
+const char *mcr_phone_typename(enum mcr_ltype);
+/* Mask a number for logs: "+44 7*** ***123".  Returns buf. */
+char	*mcr_phone_mask(const char *e164, char *buf, size_t);
+/* Number of libphonenumber parses so far (for -v and benchmarks). */
+long	 mcr_phone_parses(void);
+/* Drop the cache (frees memory). */
+void	 mcr_phone_reset(void);
+
+/* The C++ side: parse with libphonenumber; 0 or -1 when unparsable. */
+int	 mcr_pn_parse(const char *raw, const char *region, char *e164,
+	    size_t, char country[3], int *type, int *valid, int *foreign);
+
+/* store.c */
+
+struct mcr_store;
+
+/*
+ * Open (creating when absent) and migrate the store at path.  Returns NULL
+ * on error; errno is EBUSY when the store stayed locked past the busy
+ * timeout (exit 75).  readonly: do not create or migrate.
+ */
+struct mcr_store *mcr_store_open(const char *path, int busy_ms, int readonly);
+void	 mcr_store_close(struct mcr_store *);
+/* Begin, commit, roll back; -1 on error, errno EBUSY when busy. */
+int	 mcr_store_begin(struct mcr_store *);
+int	 mcr_store_commit(struct mcr_store *);
+void	 mcr_store_rollback(struct mcr_store *);
+/* 1 when the last failure was the store being busy. */
+int	 mcr_store_busy(struct mcr_store *);
+/* Schema version the library writes. */
+int	 mcr_store_version(void);
+
+/* What is remembered of a file between runs. */
+struct mcr_filepos {
+	int64_t	 dev, ino;
+	int64_t	 offset;		/* bytes consumed */
+	int64_t	 line;			/* lines consumed */
+	uint64_t head;			/* hash of the first bytes */
+	int	 headlen;
+};
+/* 0 found, 1 not known, -1 error. */
+int	 mcr_store_filepos_get(struct mcr_store *, const char *path,
+	    struct mcr_filepos *);
+int	 mcr_store_filepos_set(struct mcr_store *, const char *path,
+	    const struct mcr_filepos *);
+
+/* 1 when number (E.164) is on the opt-out list, 0 not, -1 error. */
+int	 mcr_store_optedout(struct mcr_store *, const char *e164);
+int	 mcr_store_optout_add(struct mcr_store *, const char *e164,
+	    const char *source, time_t);
+
+/* cdr.c: phone-system exports to legs */
+
+enum mcr_fmt {
+	MCR_FMT_NONE, MCR_FMT_ASTERISK, MCR_FMT_QUEUE, MCR_FMT_FREEPBX,
+	MCR_FMT_FREESWITCH, MCR_FMT_3CX, MCR_FMT_TWILIO, MCR_FMT_CSV,
+	MCR_FMT_JSONL
+};
+
+/* What one leg (row) says happened, in rising order of weight. */
+enum mcr_res {
+	MCR_RES_NONE,		/* says nothing about the outcome */
+	MCR_RES_FAILED,
+	MCR_RES_IVR,		/* ended in an IVR or announcement */
+	MCR_RES_BUSY,
+	MCR_RES_NOANSWER,
+	MCR_RES_QUEUE,		/* left a queue unanswered */
+	MCR_RES_VOICEMAIL,
+	MCR_RES_ANSWERED	/* bridged to a person */
+};
+
+enum mcr_dir { MCR_DIR_UNKNOWN, MCR_DIR_IN, MCR_DIR_OUT, MCR_DIR_INTERNAL };
+
+/* One row of an export, normalised.  Strings point into the reader. */
+struct mcr_leg {
+	const char *gkey;	/* group key: the legs of one call share it */
+	const char *alias;	/* another key of the same call, or NULL */
+	const char *caller;
+	const char *caller_name;
+	const char *called;
+	const char *context;	/* dialplan context, trunk, DDI: for direction */
+	const char *channel;
+	enum mcr_dir dir;	/* as the format says, or UNKNOWN */
+	int	 primary;	/* the caller's own leg: caller and called hold */
+	int64_t	 start;		/* naive local or UTC, see utc */
+	int64_t	 answer;	/* -1: not answered by a person on this leg */
+	int64_t	 end;		/* -1: unknown */
+	int	 utc;		/* times are UTC already */
+	time_t	 hint;		/* a UTC time of the call start, or -1 */
+	enum mcr_res res;
+	int	 incomplete;	/* the call may go on (queue without exit) */
+	char	 detail[160];	/* the fields that decided res */
+	long	 line;
+	uint64_t hash;		/* of the raw row */
+};
+
+struct mcr_cdr;
+
+/* Format names, "asterisk" ... "jsonl"; MCR_FMT_NONE gives NULL. */
+const char *mcr_cdr_fmtname(enum mcr_fmt);
+enum mcr_fmt mcr_cdr_fmtbyname(const char *);
+/* The list of names for messages: "asterisk, asterisk-queue, ...". */
+const char *mcr_cdr_fmtlist(void);
+/*
+ * Guess the format from the first bytes of a file.  Returns MCR_FMT_NONE
+ * when it cannot tell or more than one fits.
+ */
+enum mcr_fmt mcr_cdr_detect(const char *, size_t);
+
+/*
+ * A reader over a stream of one format.  name is used in messages.
+ * mcr_cdr_next returns 1 with a leg, 0 at the end of the complete lines,
+ * -1 for a bad row (message printed as "name:line: what"; go on reading),
+ * -2 when the first row shows the file is not of this format (stop).
+ * Partial last lines are not consumed unless final is set.
+ */
+struct mcr_cdr *mcr_cdr_open(enum mcr_fmt, FILE *, const char *name,
+	    const struct mcr_config *, int64_t line0);
+int	 mcr_cdr_next(struct mcr_cdr *, struct mcr_leg *, int final);
+/* Bytes and lines consumed so far (complete rows only). */
+int64_t	 mcr_cdr_offset(struct mcr_cdr *);
+int64_t	 mcr_cdr_line(struct mcr_cdr *);
+/* Offset at which the current leg's row started. */
+int64_t	 mcr_cdr_legoffset(struct mcr_cdr *);
+/* Forget a partial line (after truncation) and reposition. */
+void	 mcr_cdr_reset(struct mcr_cdr *, int64_t offset, int64_t line);
+void	 mcr_cdr_close(struct mcr_cdr *);
+
+/* csvmap.c: the column map of the csv format */
+struct mcr_csvmap *mcr_csvmap_new(void);
+void	 mcr_csvmap_free(struct mcr_csvmap *);
+/* Set one key of a map; 0, or -1 with *why. */
+int	 mcr_csvmap_set(struct mcr_csvmap *, const char *key, const char *val,
+	    const char **why);
+/* Check a finished map: 0, or -1 with *why. */
+int	 mcr_csvmap_check(const struct mcr_csvmap *, const char **why);
+
+/* ingest.c: legs to calls to cases */
+
+struct mcr_ingest;
+
+struct mcr_ingest_stats {
+	long	 rows, bad, dup, calls, missed, updated, corrected;
+	long	 cases_opened, cases_joined, cases_resolved, skipped_cases;
+	long	 repeated_hour, skipped_hour, pending;
+	long	 by_outcome[16];
+};
+
+/* Outcome names, in the order of the design's list. */
+enum mcr_outcome {
+	MCR_OUT_NONE = -1,
+	MCR_OUT_ANSWERED, MCR_OUT_NO_ANSWER, MCR_OUT_BUSY, MCR_OUT_FAILED,
+	MCR_OUT_ABANDONED_QUEUE, MCR_OUT_ABANDONED_IVR, MCR_OUT_SHORT_ABANDON,
+	MCR_OUT_VOICEMAIL, MCR_OUT_OUT_OF_HOURS, MCR_OUT_N
+};
+const char *mcr_outcome_name(int);
+
+/*
+ * Records are written to out after each commit; dry: decide everything,
+ * write records, store nothing.  all: a "call" record for every new or
+ * changed call as well as the missed ones.
+ */
+struct mcr_ingest *mcr_ingest_new(struct mcr_store *, const struct mcr_config *,
+	    FILE *out, int dry, int all);
+/* Add a leg read at file offset off (the start of its row). */
+int	 mcr_ingest_leg(struct mcr_ingest *, const struct mcr_leg *,
+	    const char *file, int64_t off);
+/*
+ * Decide and store the calls whose legs are settled: all of them with
+ * MCR_FLUSH_ALL, those not heard of for quiet_ms with quiet_ms >= 0, and
+ * with MCR_FLUSH_WINDOW those an hour away from the latest leg (files
+ * are written in time order).  pos (may be NULL) is saved for path in the
+ * same transaction, moved back to the first row still held in memory.
+ * Records are written after the commit.  Returns 0, or -1 (store error;
+ * mcr_store_busy tells busy).
+ */
+#define MCR_FLUSH_ALL		(-2)
+#define MCR_FLUSH_WINDOW	(-1)
+int	 mcr_ingest_flush(struct mcr_ingest *, int quiet_ms, const char *path,
+	    const struct mcr_filepos *pos);
+/* Calls held in memory. */
+size_t	 mcr_ingest_held(struct mcr_ingest *);
+/*
+ * Take back the calls left undecided (a queue call with no exit) that are
+ * now older than [ingest] queue_wait, to decide them at the next flush.
+ */
+int	 mcr_ingest_sweep(struct mcr_ingest *);
+const struct mcr_ingest_stats *mcr_ingest_stats(struct mcr_ingest *);
+void	 mcr_ingest_free(struct mcr_ingest *);
+
+#endif

@@ -1,0 +1,318 @@
+/* The store: one SQLite file in WAL mode, migrated on PRAGMA user_version. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "mcr.h"
+#include "storeint.h"
+
+/*
+ * Each entry moves the schema from version i to i + 1.  Never edit one
+ * that has shipped: add another.
+ */
+static const char *const migrations[] = {
+	/* 1: files, calls, cases, opt-outs */
+	"CREATE TABLE files ("
+	"  path TEXT PRIMARY KEY,"
+	"  dev INTEGER NOT NULL, ino INTEGER NOT NULL,"
+	"  offset INTEGER NOT NULL, line INTEGER NOT NULL,"
+	"  head INTEGER NOT NULL, headlen INTEGER NOT NULL,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE TABLE calls ("
+	"  id INTEGER PRIMARY KEY,"
+	"  gkey TEXT NOT NULL UNIQUE,"	/* format:native group key */
+	"  direction TEXT NOT NULL,"	/* in, out, internal */
+	"  caller TEXT,"		/* E.164; NULL when withheld/invalid */
+	"  caller_type TEXT NOT NULL,"
+	"  caller_country TEXT,"
+	"  caller_name TEXT,"
+	"  called TEXT,"
+	"  started_at INTEGER NOT NULL,"
+	"  answered_at INTEGER,"	/* a person answered */
+	"  ended_at INTEGER,"
+	"  ring_s INTEGER, talk_s INTEGER,"
+	"  res INTEGER NOT NULL,"	/* the strongest leg result */
+	"  outcome TEXT,"		/* NULL: not decided yet */
+	"  missed INTEGER NOT NULL DEFAULT 0,"
+	"  after_hours INTEGER NOT NULL DEFAULT 0,"
+	"  detail TEXT,"		/* what the deciding row said */
+	"  source TEXT,"		/* file:line of the deciding row */
+	"  flags INTEGER NOT NULL DEFAULT 0,"
+	"  legs BLOB NOT NULL,"		/* 8-byte fingerprints of its rows */
+	"  case_id INTEGER);"
+	"CREATE INDEX calls_started ON calls(started_at);"
+	"CREATE INDEX calls_undecided ON calls(started_at) "
+	"  WHERE outcome IS NULL;"
+	"CREATE TABLE cases ("
+	"  id INTEGER PRIMARY KEY,"
+	"  caller TEXT,"
+	"  caller_type TEXT NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  opened_at INTEGER NOT NULL,"	/* the first missed call */
+	"  last_call_at INTEGER NOT NULL,"
+	"  calls INTEGER NOT NULL DEFAULT 1,"
+	"  after_hours INTEGER NOT NULL DEFAULT 0,"
+	"  updated_at INTEGER NOT NULL);"
+	"CREATE INDEX cases_caller ON cases(caller, id);"
+	"CREATE INDEX cases_state ON cases(state);"
+	"CREATE TABLE case_events ("
+	"  case_id INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  state TEXT NOT NULL,"
+	"  reason TEXT,"
+	"  call_id INTEGER);"
+	"CREATE INDEX case_events_case ON case_events(case_id);"
+	"CREATE TABLE optouts ("
+	"  number TEXT PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  source TEXT);",
+};
+
+#define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
+
+int
+mcr_store_version(void)
+{
+	return NMIGRATIONS;
+}
+
+int
+store_failed(struct mcr_store *s, const char *what)
+{
+	int rc = sqlite3_extended_errcode(s->db);
+
+	s->busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
+	if (s->busy) {
+		mcr_warn("%s: store busy: %s", s->path, what);
+		errno = EBUSY;
+	} else {
+		mcr_warn("%s: %s: %s", s->path, what, sqlite3_errmsg(s->db));
+		errno = EIO;
+	}
+	return -1;
+}
+
+int
+store_exec(struct mcr_store *s, const char *sql)
+{
+	if (sqlite3_exec(s->db, sql, NULL, NULL, NULL) != SQLITE_OK)
+		return store_failed(s, sql);
+	return 0;
+}
+
+sqlite3_stmt *
+store_prep(struct mcr_store *s, sqlite3_stmt **cache, const char *sql)
+{
+	if (*cache != NULL) {
+		sqlite3_reset(*cache);
+		sqlite3_clear_bindings(*cache);
+		return *cache;
+	}
+	if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT,
+	    cache, NULL) != SQLITE_OK) {
+		store_failed(s, "prepare");
+		return NULL;
+	}
+	return *cache;
+}
+
+static int
+migrate(struct mcr_store *s)
+{
+	sqlite3_stmt *st;
+	int v;
+
+	if (store_exec(s, "BEGIN IMMEDIATE") == -1)
+		return -1;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) !=
+	    SQLITE_OK) {
+		store_failed(s, "read schema version");
+		store_exec(s, "ROLLBACK");
+		return -1;
+	}
+	v = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : 0;
+	sqlite3_finalize(st);
+	if (v > NMIGRATIONS) {
+		mcr_warn("%s: store schema %d is newer than this program (%d)",
+		    s->path, v, NMIGRATIONS);
+		store_exec(s, "ROLLBACK");
+		errno = EINVAL;
+		return -1;
+	}
+	for (; v < NMIGRATIONS; v++) {
+		char pragma[64];
+
+		if (store_exec(s, migrations[v]) == -1) {
+			store_exec(s, "ROLLBACK");
+			return -1;
+		}
+		snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d",
+		    v + 1);
+		if (store_exec(s, pragma) == -1) {
+			store_exec(s, "ROLLBACK");
+			return -1;
+		}
+	}
+	return store_exec(s, "COMMIT");
+}
+
+struct mcr_store *
+mcr_store_open(const char *path, int busy_ms, int readonly)
+{
+	struct mcr_store *s = mcr_xcalloc(1, sizeof(*s));
+	int flags = readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+
+	s->path = mcr_xstrdup(path);
+	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
+		mcr_warn("%s: cannot open store: %s", path, s->db ?
+		    sqlite3_errmsg(s->db) : "out of memory");
+		errno = EIO;
+		mcr_store_close(s);
+		return NULL;
+	}
+	sqlite3_busy_timeout(s->db, busy_ms);
+	sqlite3_extended_result_codes(s->db, 1);
+	if (!readonly && (store_exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	    store_exec(s, "PRAGMA synchronous = NORMAL") == -1 ||
+	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
+	    migrate(s) == -1)) {
+		int e = errno;
+
+		mcr_store_close(s);
+		errno = e;
+		return NULL;
+	}
+	return s;
+}
+
+void
+mcr_store_close(struct mcr_store *s)
+{
+	sqlite3_stmt *st;
+
+	if (s == NULL)
+		return;
+	if (s->db != NULL) {
+		while ((st = sqlite3_next_stmt(s->db, NULL)) != NULL)
+			sqlite3_finalize(st);
+		sqlite3_close(s->db);
+	}
+	free(s->path);
+	free(s);
+}
+
+int
+mcr_store_begin(struct mcr_store *s)
+{
+	return store_exec(s, "BEGIN IMMEDIATE");
+}
+
+int
+mcr_store_commit(struct mcr_store *s)
+{
+	return store_exec(s, "COMMIT");
+}
+
+void
+mcr_store_rollback(struct mcr_store *s)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+int
+mcr_store_busy(struct mcr_store *s)
+{
+	return s->busy;
+}
+
+int
+mcr_store_filepos_get(struct mcr_store *s, const char *path,
+    struct mcr_filepos *p)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = store_prep(s, &s->st_fget, "SELECT dev, ino, offset, line,"
+	    " head, headlen FROM files WHERE path = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_DONE)
+		return 1;
+	if (rc != SQLITE_ROW)
+		return store_failed(s, "read file position");
+	p->dev = sqlite3_column_int64(st, 0);
+	p->ino = sqlite3_column_int64(st, 1);
+	p->offset = sqlite3_column_int64(st, 2);
+	p->line = sqlite3_column_int64(st, 3);
+	p->head = (uint64_t)sqlite3_column_int64(st, 4);
+	p->headlen = sqlite3_column_int(st, 5);
+	return 0;
+}
+
+int
+mcr_store_filepos_set(struct mcr_store *s, const char *path,
+    const struct mcr_filepos *p)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(s, &s->st_fset, "INSERT INTO files (path, dev, "
+	    "ino, offset, line, head, headlen, updated_at) VALUES "
+	    "(?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(path) DO UPDATE SET "
+	    "dev = excluded.dev, ino = excluded.ino, offset = excluded.offset,"
+	    " line = excluded.line, head = excluded.head, headlen = "
+	    "excluded.headlen, updated_at = excluded.updated_at")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, path, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, p->dev);
+	sqlite3_bind_int64(st, 3, p->ino);
+	sqlite3_bind_int64(st, 4, p->offset);
+	sqlite3_bind_int64(st, 5, p->line);
+	sqlite3_bind_int64(st, 6, (sqlite3_int64)p->head);
+	sqlite3_bind_int(st, 7, p->headlen);
+	sqlite3_bind_int64(st, 8, (sqlite3_int64)mcr_now());
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(s, "save file position");
+	return 0;
+}
+
+int
+mcr_store_optedout(struct mcr_store *s, const char *e164)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if ((st = store_prep(s, &s->st_optq, "SELECT 1 FROM optouts WHERE "
+	    "number = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	return store_failed(s, "read opt-outs");
+}
+
+int
+mcr_store_optout_add(struct mcr_store *s, const char *e164,
+    const char *source, time_t at)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(s, &s->st_opta, "INSERT INTO optouts (number, "
+	    "at, source) VALUES (?, ?, ?) ON CONFLICT(number) DO NOTHING")) ==
+	    NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)at);
+	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(s, "add opt-out");
+	return 0;
+}

@@ -1,0 +1,20 @@
+/* Internal to the store's modules (store.c, ingest.c). */
+#ifndef MCR_STOREINT_H
+#define MCR_STOREINT_H
+
+#include <sqlite3.h>
+
+struct mcr_store {
+	sqlite3	*db;
+	char	*path;
+	int	 busy;
+	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta;
+};
+
+/* Report the last error of the store; sets busy and errno; returns -1. */
+int	 store_failed(struct mcr_store *, const char *what);
+int	 store_exec(struct mcr_store *, const char *);
+/* Prepare once into *cache, then reset and clear; NULL on error. */
+sqlite3_stmt *store_prep(struct mcr_store *, sqlite3_stmt **, const char *);
+
+#endif

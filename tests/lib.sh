@@ -1,0 +1,104 @@
+# Test library: TAP output for prove, a fresh directory per test file.
+#
+#   . ./lib.sh        (from a tests/tNNNN-*.t file)
+#   test_expect_success 'what' 'commands && more commands'
+#   test_expect_code 2 'what' 'command'
+#   test_cmp expected actual
+#   test_done
+#
+# Each file runs in its own temporary directory with MCR_DB, MCR_CONFIG,
+# HOME, TZ, LC_ALL and MCR_NOW set, and the built programs first in PATH.
+
+set -u
+TEST_ROOT=$(cd "$(dirname "$0")/.." && pwd)
+TESTDATA=$TEST_ROOT/testdata
+SHARED=$TEST_ROOT/../shared
+PATH=$TEST_ROOT:$TEST_ROOT/tests:$PATH
+TRASH=$(mktemp -d "${TMPDIR:-/tmp}/mcr-test.XXXXXX")
+trap 'rm -rf "$TRASH"' EXIT
+cd "$TRASH" || exit 1
+HOME=$TRASH
+TZ=UTC
+LC_ALL=C
+MCR_DB=$TRASH/mcr.db
+MCR_CONFIG=$TRASH/mcr.conf
+MCR_NOW=2026-01-05T12:00:00Z
+export PATH HOME TZ LC_ALL MCR_DB MCR_CONFIG MCR_NOW TESTDATA SHARED
+: > "$MCR_CONFIG"
+
+test_count=0
+test_failed=0
+
+if [ -n "${VALGRIND:-}" ]; then
+	for p in mcr-ingest; do
+		eval "$p() { valgrind -q --error-exitcode=99 --leak-check=full \
+		    --errors-for-leak-kinds=definite \"$TEST_ROOT/$p\" \"\$@\"; }"
+	done
+fi
+
+say() {
+	printf '%s\n' "$*"
+}
+
+test_ok_() {
+	test_count=$((test_count + 1))
+	say "ok $test_count - $1"
+}
+
+test_fail_() {
+	test_count=$((test_count + 1))
+	test_failed=$((test_failed + 1))
+	say "not ok $test_count - $1"
+	printf '%s\n' "$2" | sed 's/^/#	/'
+}
+
+test_eval_() {
+	(eval "$1") >"$TRASH/.out" 2>"$TRASH/.err"
+}
+
+test_expect_success() {
+	if test_eval_ "$2"; then
+		test_ok_ "$1"
+	else
+		test_fail_ "$1" "$2
+--- stdout:
+$(head -c 2000 "$TRASH/.out")
+--- stderr:
+$(head -c 2000 "$TRASH/.err")"
+	fi
+}
+
+# test_expect_code CODE 'what' 'command': the command must exit with CODE.
+test_expect_code() {
+	want=$1
+	shift
+	test_eval_ "$2"
+	got=$?
+	if [ "$got" = "$want" ]; then
+		test_ok_ "$1"
+	else
+		test_fail_ "$1" "$2
+exit status $got, expected $want
+--- stderr:
+$(head -c 2000 "$TRASH/.err")"
+	fi
+}
+
+test_skip() {
+	test_count=$((test_count + 1))
+	say "ok $test_count # skip $1"
+}
+
+test_cmp() {
+	diff -u "$1" "$2"
+}
+
+# sql QUERY: run a query on the store, one row a line, '|' between columns.
+sql() {
+	sqlite3 -batch "$MCR_DB" "$1"
+}
+
+test_done() {
+	say "1..$test_count"
+	[ "$test_failed" -eq 0 ]
+}
