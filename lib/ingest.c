@@ -464,9 +464,9 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 	if (d->num.e164[0])
 		mcr_strlcpy(d->caller, d->num.e164, sizeof(d->caller));
 	else if (d->num.type == MCR_LT_INTERNAL && d->dir != MCR_DIR_IN)
-		mcr_strlcpy(d->caller, c->caller, sizeof(d->caller));
-	mcr_strlcpy(d->called, callee.e164[0] ? callee.e164 : c->called,
-	    sizeof(d->called));
+		mcr_strlcpy(d->caller, d->num.ext, sizeof(d->caller));
+	mcr_strlcpy(d->called, callee.e164[0] ? callee.e164 : callee.ext[0] ?
+	    callee.ext : c->called, sizeof(d->called));
 	if (d->dir == MCR_DIR_OUT)
 		d->num = callee;	/* the party a case could be about */
 	else if (d->dir == MCR_DIR_IN && d->num.type == MCR_LT_INTERNAL)
@@ -501,7 +501,7 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 		break;
 	default:
 		base = MCR_OUT_NO_ANSWER;
-		if (c->flags & F_OPEN) {
+		if ((c->flags & F_OPEN) && !(c->flags & F_FINAL)) {
 			base = MCR_OUT_ABANDONED_QUEUE;
 			why = "no exit event: the call was lost from the log";
 		}
@@ -532,14 +532,15 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 		snprintf(tail, sizeof(tail), "voicemail %s", d->missed ?
 		    "counts as missed" : "is not counted as missed ([ingest] "
 		    "voicemail_missed)");
-	} else if (d->ring_s < cfg->short_abandon &&
+	} else if (why == NULL && d->ring_s < cfg->short_abandon &&
 	    base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
 		d->outcome = MCR_OUT_SHORT_ABANDON;
 		d->missed = cfg->short_abandon_missed;
 		snprintf(tail, sizeof(tail), "over after %ld s, under the "
 		    "short-abandon threshold of %d s", d->ring_s,
 		    cfg->short_abandon);
-	} else if (cfg->ring_threshold > 0 && d->ring_s < cfg->ring_threshold
+	} else if (why == NULL && cfg->ring_threshold > 0 &&
+	    d->ring_s < cfg->ring_threshold
 	    && base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
 		d->missed = 0;
 		snprintf(tail, sizeof(tail), "rang %ld s, under the ring "

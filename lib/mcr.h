@@ -213,6 +213,7 @@ enum mcr_ltype {
 struct mcr_number {
 	char	 e164[20];		/* "" when withheld, invalid, internal */
 	char	 country[3];		/* region code, "" when unknown */
+	char	 ext[12];		/* an internal extension's digits */
 	enum mcr_ltype type;
 	int	 foreign;		/* country code differs from the region's */
 };

@@ -80,6 +80,18 @@ clean(const char *raw, char *out, size_t size)
 	const char *s = raw, *at;
 	size_t n = 0, len;
 
+	const char *lt, *gt;
+
+	/* "Name <number>", as some exports write the caller */
+	if ((lt = strrchr(raw, '<')) != NULL && (gt = strchr(lt, '>')) != NULL &&
+	    gt > lt + 1) {
+		char inner[64];
+
+		snprintf(inner, sizeof(inner), "%.*s", (int)(gt - lt - 1),
+		    lt + 1);
+		clean(inner, out, size);
+		return;
+	}
 	while (*s == ' ' || *s == '"')
 		s++;
 	if (strncasecmp(s, "sip:", 4) == 0 || strncasecmp(s, "tel:", 4) == 0)
@@ -120,6 +132,7 @@ parse(const char *raw, const char *region, int extd, struct mcr_number *r)
 		;
 	if (n > 0 && i == n && (int)n <= extd) {
 		r->type = MCR_LT_INTERNAL;
+		mcr_strlcpy(r->ext, c, sizeof(r->ext));
 		return;
 	}
 	if (n == 0 || strspn(c, "+0123456789*#") != n) {
