@@ -105,6 +105,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 	FILE *fp;
 	enum mcr_fmt fmt;
 	int isstdin = strcmp(path, "-") == 0, rc, status = MCR_EXIT_OK, known;
+	int final;
 	long nrows = 0;
 	const char *name = isstdin ? "-" : path;
 	int64_t lastflush = mcr_clock_ms();
@@ -158,9 +159,16 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 		if (pos.offset == sb.st_size && !o->follow)
 			goto out;	/* nothing new */
 	}
+	/*
+	 * A last line without its newline may be one the phone system is
+	 * still writing: it is left for the next run, unless the input is a
+	 * pipe or the file has not changed for a minute.
+	 */
+	final = !o->follow && (!S_ISREG(sb.st_mode) ||
+	    time(NULL) - sb.st_mtime > 60);
 	r = mcr_cdr_open(fmt, fp, name, cfg, pos.line);
 	for (;;) {
-		rc = mcr_cdr_next(r, &leg, !o->follow);
+		rc = mcr_cdr_next(r, &leg, final);
 		if (rc == -2) {
 			mcr_warn("%s: not %s input: nothing stored (use -F to "
 			    "pick the format)", name, mcr_cdr_fmtname(fmt));
