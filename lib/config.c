@@ -294,8 +294,8 @@ handler(void *user, const char *sec, const char *k, const char *v)
 	}
 	r = setkey(x->c, sec, k, v, &why);
 	if (r == 2)
-		mcr_warn("%s:%d: unknown section [%s]", x->file, x->line, sec);
-	else if (r == 1)
+		return 1;	/* reported with its header line */
+	if (r == 1)
 		mcr_warn("%s:%d: unknown key '%s' in [%s]", x->file, x->line,
 		    k, sec);
 	else if (r == -1)
@@ -318,6 +318,26 @@ reader(char *buf, int n, void *stream)
 		return NULL;
 	x->line++;
 	len = strlen(buf);
+	{
+		const char *p = buf + strspn(buf, " \t");
+		static const char *known[] = { "practice", "hours", "numbers",
+		    "store", "ingest", "csv", "whatsapp", "sms", "outbox", NULL };
+		size_t n;
+		int i;
+
+		if (*p == '[' && (n = strcspn(p + 1, "]")) < 40 &&
+		    p[1 + n] == ']') {
+			for (i = 0; known[i] != NULL; i++)
+				if (strlen(known[i]) == n &&
+				    strncmp(p + 1, known[i], n) == 0)
+					break;
+			if (known[i] == NULL) {
+				mcr_warn("%s:%d: unknown section [%.*s]",
+				    x->file, x->line, (int)n, p + 1);
+				x->errors++;
+			}
+		}
+	}
 	if (len == (size_t)n - 1 && buf[len - 1] != '\n') {
 		int ch;
 
