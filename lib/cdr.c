@@ -63,7 +63,7 @@ struct mcr_cdr {
 	int	 over;
 	/* header-driven formats: column of each named field */
 	int	 hdr;
-	int	 col[CDR_NCOL];
+	int	 col[CDR_MAXCOL];
 	/* string storage for the leg */
 	char	 gkey[160];
 	char	 alias[160];
@@ -197,7 +197,7 @@ mcr_cdr_open(enum mcr_fmt fmt, FILE *fp, const char *name,
 	csv_init(&r->csv, 0);
 	if (fmt == MCR_FMT_CSV && cfg->csv != NULL)
 		csv_set_delim(&r->csv, cdr_csvmap_delim(cfg->csv));
-	for (int i = 0; i < CDR_NCOL; i++)
+	for (int i = 0; i < CDR_MAXCOL; i++)
 		r->col[i] = -1;
 	return r;
 }

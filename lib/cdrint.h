@@ -15,6 +15,9 @@ enum {
 	CDR_NCOL
 };
 
+/* Room for the csv map's columns and their alternatives. */
+#define CDR_MAXCOL	40
+
 /* Report a bad row; -2 when it is the first row (wrong format), else -1. */
 int	 cdr_bad(struct mcr_cdr *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));

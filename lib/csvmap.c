@@ -270,7 +270,17 @@ mtime(struct mcr_cdr *r, const struct mcr_csvmap *m, struct mcr_leg *l,
 	    m->timefmt);
 }
 
-#define MF(i)	(idx[(i)] >= 0 ? cdr_field(r, idx[(i)]) : "")
+#define MF(i)	mf(r, idx, (i))
+
+static const char *
+mf(struct mcr_cdr *r, const int *idx, int i)
+{
+	const char *v = idx[i] >= 0 ? cdr_field(r, idx[i]) : "";
+
+	if (*v == '\0' && idx[M_NCOL + i] >= 0)
+		v = cdr_field(r, idx[M_NCOL + i]);
+	return v;
+}
 
 int
 cdr_parse_csv(struct mcr_cdr *r, struct mcr_leg *l)
@@ -287,15 +297,35 @@ cdr_parse_csv(struct mcr_cdr *r, struct mcr_leg *l)
 		    "section or [ingest] map in the configuration");
 	if (!*cdr_hdr(r)) {
 		for (int i = 0; i < M_NCOL; i++) {
-			idx[i] = -1;
+			char name[128], *alt;
+
+			idx[i] = idx[M_NCOL + i] = -1;
 			if (m->col[i] == NULL)
 				continue;
-			for (int c = 0; c < cdr_nfields(r); c++)
-				if (strcasecmp(cdr_field(r, c), m->col[i]) == 0)
+			/* "A | B": column A, or B where A is empty */
+			mcr_strlcpy(name, m->col[i], sizeof(name));
+			if ((alt = strchr(name, '|')) != NULL) {
+				char *e = alt;
+
+				while (e > name && e[-1] == ' ')
+					e--;
+				*e = '\0';
+				alt++;
+				while (*alt == ' ')
+					alt++;
+			}
+			for (int c = 0; c < cdr_nfields(r); c++) {
+				if (strcasecmp(cdr_field(r, c), name) == 0)
 					idx[i] = c;
-			if (idx[i] == -1)
+				else if (alt != NULL &&
+				    strcasecmp(cdr_field(r, c), alt) == 0)
+					idx[M_NCOL + i] = c;
+			}
+			if (idx[i] == -1 || (alt != NULL && idx[M_NCOL + i] ==
+			    -1))
 				return cdr_bad(r, "header has no column '%s' "
-				    "(the map's %s)", m->col[i], colkeys[i]);
+				    "(the map's %s)", idx[i] == -1 ? name : alt,
+				    colkeys[i]);
 		}
 		*cdr_hdr(r) = 1;
 		return 0;
