@@ -21,6 +21,13 @@ ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) -Ilib $(PKGCFLAGS) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) $(SAN) -Ilib $(CXXFLAGS)
 LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lstdc++ -lm
 
+# Rebuild everything when the flags change (a SANITIZE=1 run after a plain one).
+FLAGS_NOW := $(ALL_CFLAGS) | $(ALL_CXXFLAGS) | $(LDFLAGS)
+FLAGS_OLD := $(shell cat .flags 2>/dev/null)
+ifneq ($(FLAGS_NOW),$(FLAGS_OLD))
+$(shell printf '%s\n' '$(FLAGS_NOW)' >.flags)
+endif
+
 PROGS	 = mcr-ingest
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
@@ -44,18 +51,17 @@ lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
 .c.o:
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
-$(LIBOBJ): $(HDRS)
-cmd/mcr-ingest.o: $(HDRS)
+$(LIBOBJ): $(HDRS) .flags
+cmd/mcr-ingest.o: $(HDRS) .flags
 
 mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
 
 tests/unit-lib: tests/unit-lib.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-lib.o lib/libmcr.a $(LIBS)
-tests/unit-lib.o: $(HDRS) tests/tap.h
+tests/unit-lib.o: $(HDRS) tests/tap.h .flags
 
 check: all $(UNITS)
-	@scripts/check-env
 	prove -j2 tests/
 
 bench: all
@@ -81,6 +87,6 @@ lint:
 	mandoc -Tlint -Wwarning man/*.[157]
 
 clean:
-	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o
+	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o .flags
 
 .PHONY: all deps check bench demo install uninstall lint clean

@@ -84,7 +84,8 @@ readline(struct mcr_cdr *r, char **line, size_t *len, int final,
 	size_t n;
 
 	for (;;) {
-		nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+		nl = r->len > r->pos ? memchr(r->buf + r->pos, '\n', r->len -
+		    r->pos) : NULL;
 		if (nl != NULL || (r->eof && final && r->len > r->pos))
 			break;
 		if (r->len - r->pos > LINE_MAX_BYTES) {
@@ -760,6 +761,10 @@ parse_3cx(struct mcr_cdr *r, struct mcr_leg *l)
 	    "Line") == 0;
 	text = strcasecmp(ttype, "External") == 0 || strcasecmp(ttype,
 	    "Line") == 0;
+	/* MakeCall, PlayFile: the system's own calls, marked External */
+	if (fext && (strcmp(from, "MakeCall") == 0 ||
+	    strcmp(from, "PlayFile") == 0))
+		fext = 0;
 	l->dir = fext ? MCR_DIR_IN : text ? MCR_DIR_OUT : MCR_DIR_INTERNAL;
 	if (strcmp(reason, "RouteBusy") == 0) {
 		l->res = MCR_RES_BUSY;

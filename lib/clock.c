@@ -276,7 +276,12 @@ mcr_tz_open(const char *name)
 	}
 	if (strcmp(name, "UTC") != 0) {
 		snprintf(path, sizeof(path), "/usr/share/zoneinfo/%s", name);
-		if ((fp = fopen(path, "rb")) == NULL) {
+		char magic[4];
+
+		if ((fp = fopen(path, "rb")) == NULL ||
+		    fread(magic, 1, 4, fp) != 4 || memcmp(magic, "TZif", 4)) {
+			if (fp != NULL)
+				fclose(fp);
 			mcr_warn("unknown time zone '%s'", name);
 			return NULL;
 		}

@@ -87,11 +87,11 @@ mcr_hours_parse_holidays(struct mcr_hours *h, const char *s, const char **why)
 	while ((tok = strsep(&p, ",")) != NULL) {
 		while (*tok == ' ')
 			tok++;
+		for (char *e = tok + strlen(tok); e > tok && e[-1] == ' '; e--)
+			e[-1] = '\0';
 		if (*tok == '\0')
 			continue;
 		snprintf(day, sizeof(day), "%s 00:00", tok);
-		for (char *e = day + strlen(day); e > day && e[-1] == ' '; e--)
-			e[-1] = '\0';
 		if (strlen(tok) > 12 || mcr_time_parse_naive(day, &naive) == -1) {
 			*why = "holidays are dates like 2026-12-25";
 			free(copy);

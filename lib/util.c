@@ -221,10 +221,10 @@ mcr_utf8_from_cp1252(const char *s, char *buf, size_t size)
 		return buf;
 	if (mcr_utf8_valid(s, n)) {
 		mcr_strlcpy(buf, s, size);
-		/* do not cut a sequence in half */
+		/* do not cut a sequence in half: s[o] is the first byte left */
 		if (n >= size) {
 			o = size - 1;
-			while (o > 0 && ((unsigned char)buf[o] & 0xc0) == 0x80)
+			while (o > 0 && ((unsigned char)s[o] & 0xc0) == 0x80)
 				o--;
 			buf[o] = '\0';
 		}
