@@ -108,7 +108,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 	int final;
 	long nrows = 0;
 	const char *name = isstdin ? "-" : path;
-	int64_t lastflush = mcr_clock_ms();
+	int64_t lastflush = mcr_clock_ms(), lastsweep = lastflush;
 
 	if (isstdin)
 		fp = stdin;
@@ -213,6 +213,12 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 		}
 		if (stop)
 			break;
+		if (mcr_clock_ms() - lastsweep > 60000) {
+			/* queue calls that never got an exit event */
+			if (mcr_ingest_sweep(g) == -1)
+				goto storefail;
+			lastsweep = mcr_clock_ms();
+		}
 		{
 			struct stat now;
 

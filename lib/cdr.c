@@ -181,6 +181,10 @@ F(struct mcr_cdr *r, int i)
 	return r->rec + r->foff[i];
 }
 
+static int parse_freepbx(struct mcr_cdr *, struct mcr_leg *);
+static int parse_twilio(struct mcr_cdr *, struct mcr_leg *);
+static void readheader(struct mcr_cdr *);
+
 struct mcr_cdr *
 mcr_cdr_open(enum mcr_fmt fmt, FILE *fp, const char *name,
     const struct mcr_config *cfg, int64_t line0)
@@ -200,7 +204,48 @@ mcr_cdr_open(enum mcr_fmt fmt, FILE *fp, const char *name,
 		csv_set_delim(&r->csv, cdr_csvmap_delim(cfg->csv));
 	for (int i = 0; i < CDR_MAXCOL; i++)
 		r->col[i] = -1;
+	if (r->boff > 0 && (fmt == MCR_FMT_FREEPBX || fmt == MCR_FMT_TWILIO ||
+	    fmt == MCR_FMT_CSV))
+		readheader(r);
 	return r;
+}
+
+/*
+ * Formats with a header row, read from the middle of a file (the next run
+ * of a growing export): read the header from the start first.
+ */
+static void
+readheader(struct mcr_cdr *r)
+{
+	struct mcr_leg tmp;
+	char *line = NULL, *p;
+	size_t cap = 0;
+	ssize_t n;
+	int64_t line0 = r->line;
+
+	if (fseeko(r->fp, 0, SEEK_SET) == -1)
+		return;
+	if ((n = getline(&line, &cap, r->fp)) > 0) {
+		p = line;
+		if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+			p += 3;
+			n -= 3;
+		}
+		while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
+			p[--n] = '\0';
+		split(r, p, (size_t)n);
+		r->line = 1;
+		memset(&tmp, 0, sizeof(tmp));
+		if (r->fmt == MCR_FMT_FREEPBX)
+			parse_freepbx(r, &tmp);
+		else if (r->fmt == MCR_FMT_TWILIO)
+			parse_twilio(r, &tmp);
+		else
+			cdr_parse_csv(r, &tmp);
+		r->line = line0;
+	}
+	free(line);
+	fseeko(r->fp, r->boff, SEEK_SET);
 }
 
 void
@@ -583,6 +628,7 @@ static const char *const colnames[CDR_NCOL][4] = {
 	[C_STARTTIME] = { "starttime", "datecreated", NULL },
 	[C_ENDTIME] = { "endtime", NULL },
 	[C_CALLERNAME] = { "callername", NULL },
+	[C_TWDURATION] = { "duration", NULL },
 };
 
 /* Lower case, letters and digits only: "Parent Call Sid" -> "parentcallsid". */
@@ -802,7 +848,7 @@ parse_twilio(struct mcr_cdr *r, struct mcr_leg *l)
 	long dur;
 
 	if (!r->hdr) {
-		header(r, C_SID, C_CALLERNAME);
+		header(r, C_SID, C_TWDURATION);
 		if (r->col[C_SID] == -1 || r->col[C_STATUS] == -1 ||
 		    r->col[C_FROM] == -1 || r->col[C_TO] == -1 ||
 		    r->col[C_STARTTIME] == -1) {
@@ -822,7 +868,7 @@ parse_twilio(struct mcr_cdr *r, struct mcr_leg *l)
 		return -1;
 	if (l->start < 0)
 		return cdr_bad(r, "empty start time");
-	dur = r->col[C_DURATION] >= 0 ? hms(COL(C_DURATION)) : -1;
+	dur = r->col[C_TWDURATION] >= 0 ? hms(COL(C_TWDURATION)) : -1;
 	if (l->end < 0 && dur >= 0)
 		l->end = l->start + dur;
 	snprintf(r->gkey, sizeof(r->gkey), "tw:%s", *parent ? parent :

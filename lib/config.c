@@ -293,6 +293,12 @@ handler(void *user, const char *sec, const char *k, const char *v)
 		return 1;
 	}
 	r = setkey(x->c, sec, k, v, &why);
+	if (r == 2 && *sec == '\0') {
+		mcr_warn("%s:%d: '%s' is outside any [section]", x->file,
+		    x->line, k);
+		x->errors++;
+		return 1;
+	}
 	if (r == 2)
 		return 1;	/* reported with its header line */
 	if (r == 1)

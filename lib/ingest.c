@@ -53,6 +53,7 @@ struct call {
 
 #define F_OPEN	1	/* a leg says the call may go on */
 #define F_FINAL	2	/* a leg says how it ended */
+#define F_ENDED	4	/* a leg gave an end time or duration */
 
 struct decision {
 	enum mcr_dir dir;
@@ -392,6 +393,7 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 		    "-", (long long)l->line);
 	}
 	c->flags |= l->incomplete ? F_OPEN : 0;
+	c->flags |= end >= 0 ? F_ENDED : 0;
 	c->flags |= l->res != MCR_RES_NONE ? F_FINAL : 0;
 	if (start > g->tlast)
 		g->tlast = start;
@@ -472,7 +474,7 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 	else if (d->dir == MCR_DIR_IN && d->num.type == MCR_LT_INTERNAL)
 		d->num.type = MCR_LT_INVALID;	/* cannot be reached */
 	d->ring_s = c->answer >= 0 ? c->answer - c->start :
-	    c->end >= 0 ? c->end - c->start : 0;
+	    (c->flags & F_ENDED) ? c->end - c->start : -1;
 	d->talk_s = c->answer >= 0 && c->end >= c->answer ? c->end - c->answer :
 	    0;
 	if ((c->flags & F_OPEN) && !(c->flags & F_FINAL) && !c->force &&
@@ -532,14 +534,15 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 		snprintf(tail, sizeof(tail), "voicemail %s", d->missed ?
 		    "counts as missed" : "is not counted as missed ([ingest] "
 		    "voicemail_missed)");
-	} else if (why == NULL && d->ring_s < cfg->short_abandon &&
+	} else if (why == NULL && d->ring_s >= 0 &&
+	    d->ring_s < cfg->short_abandon &&
 	    base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
 		d->outcome = MCR_OUT_SHORT_ABANDON;
 		d->missed = cfg->short_abandon_missed;
 		snprintf(tail, sizeof(tail), "over after %ld s, under the "
 		    "short-abandon threshold of %d s", d->ring_s,
 		    cfg->short_abandon);
-	} else if (why == NULL && cfg->ring_threshold > 0 &&
+	} else if (why == NULL && cfg->ring_threshold > 0 && d->ring_s >= 0 &&
 	    d->ring_s < cfg->ring_threshold
 	    && base != MCR_OUT_BUSY && base != MCR_OUT_FAILED) {
 		d->missed = 0;
@@ -579,8 +582,9 @@ cset_add(struct mcr_ingest *g, const char *e164)
 		g->capcset = g->capcset ? g->capcset * 2 : 256;
 		g->cset = mcr_xrealloc(g->cset, g->capcset * sizeof(char *));
 	}
-	memmove(g->cset + lo + 1, g->cset + lo, (g->ncset - lo) *
-	    sizeof(char *));
+	if (g->ncset > lo)
+		memmove(g->cset + lo + 1, g->cset + lo, (g->ncset - lo) *
+		    sizeof(char *));
 	g->cset[lo] = mcr_xstrdup(e164);
 	g->ncset++;
 }
@@ -588,8 +592,8 @@ cset_add(struct mcr_ingest *g, const char *e164)
 static int
 cset_has(struct mcr_ingest *g, const char *e164)
 {
-	return bsearch(&e164, g->cset, g->ncset, sizeof(char *), cset_cmp) !=
-	    NULL;
+	return g->ncset > 0 && bsearch(&e164, g->cset, g->ncset,
+	    sizeof(char *), cset_cmp) != NULL;
 }
 
 #define OPEN_STATES	"'new', 'sending', 'messaged', 'replied', 'offered', " \
@@ -853,17 +857,23 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d)
 		sqlite3_bind_text(st, 6, c->name, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 6);
-	sqlite3_bind_text(st, 7, d->called, -1, SQLITE_STATIC);
+	if (d->called[0])
+		sqlite3_bind_text(st, 7, d->called, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 7);
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->start);
 	if (c->answer >= 0)
 		sqlite3_bind_int64(st, 9, (sqlite3_int64)c->answer);
 	else
 		sqlite3_bind_null(st, 9);
-	if (c->end >= 0)
+	if (c->end >= 0 && (c->flags & F_ENDED))
 		sqlite3_bind_int64(st, 10, (sqlite3_int64)c->end);
 	else
 		sqlite3_bind_null(st, 10);
-	sqlite3_bind_int64(st, 11, d->ring_s);
+	if (d->ring_s >= 0)
+		sqlite3_bind_int64(st, 11, d->ring_s);
+	else
+		sqlite3_bind_null(st, 11);
 	sqlite3_bind_int64(st, 12, d->talk_s);
 	sqlite3_bind_int(st, 13, (int)c->res);
 	if (d->outcome != MCR_OUT_NONE)
@@ -996,13 +1006,17 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 	mcr_json_kstr(b, "caller_country", d->dir == MCR_DIR_IN &&
 	    d->num.country[0] ? d->num.country : NULL);
 	mcr_json_kstr(b, "caller_name", c->name[0] ? c->name : NULL);
-	mcr_json_kstr(b, "called", d->called);
+	mcr_json_kstr(b, "called", d->called[0] ? d->called : NULL);
 	mcr_json_ktime(b, "started_at", c->start);
 	if (strcmp(type, "call") == 0) {
 		mcr_json_ktime(b, "answered_at", c->answer);
-		mcr_json_ktime(b, "ended_at", c->end);
+		mcr_json_ktime(b, "ended_at", (c->flags & F_ENDED) ? c->end :
+		    -1);
 	}
-	mcr_json_kint(b, "ring_s", d->ring_s);
+	if (d->ring_s >= 0)
+		mcr_json_kint(b, "ring_s", d->ring_s);
+	else
+		mcr_json_knull(b, "ring_s");
 	if (strcmp(type, "call") == 0)
 		mcr_json_kint(b, "talk_s", d->talk_s);
 	mcr_json_kstr(b, "outcome", out);
@@ -1082,8 +1096,10 @@ persist(struct mcr_ingest *g, struct call *c)
 		record(g, "missed_call", c->id, case_id, c, &d);
 	} else if (wasmissed && !d.missed) {
 		g->stats.corrected++;
-		if (case_id >= 0 && resolve(g, case_id, c->start, "the call was "
-		    "found answered by a later row", c->id) == -1)
+		if (case_id >= 0 && resolve(g, case_id, c->start,
+		    d.outcome == MCR_OUT_ANSWERED ? "the call was found "
+		    "answered by a later row" : "a later row shows the call "
+		    "was not missed", c->id) == -1)
 			return -1;
 	}
 	if (d.outcome == MCR_OUT_ANSWERED && (d.dir == MCR_DIR_IN ||

@@ -182,6 +182,17 @@ test_expect_success 'jsonl: normalised calls' '
 	grep -q "\"caller\":\"+447400123602\"" out
 '
 
+# A call with no end time has no known ring time: never a short abandon.
+test_expect_success 'jsonl: no end time, no ring time' '
+	rm -f "$MCR_DB" &&
+	printf "%s\n" "{\"id\":\"n1\",\"direction\":\"in\",\"caller\":\"+447400123603\",\"started_at\":\"2026-01-06T09:00:00Z\"}" >noend.jsonl &&
+	MCR_NOW=2026-01-06T12:00:00Z mcr-ingest -a noend.jsonl >out &&
+	grep -q "\"outcome\":\"no_answer\"" out &&
+	grep -q "\"ring_s\":null" out &&
+	grep -q "\"ended_at\":null" out &&
+	grep -q "\"called\":null" out
+'
+
 test_expect_success 'jsonl: -a output reads back as the same calls' '
 	MCR_NOW=2026-01-06T12:00:00Z mcr-ingest -a -d first.db "$TESTDATA/asterisk-21.csv" >calls.out &&
 	grep "\"type\":\"call\"" calls.out >calls.jsonl &&

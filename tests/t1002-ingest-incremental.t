@@ -129,6 +129,18 @@ test_expect_success '-n prints the records and changes nothing' '
 	test_cmp s1 s2
 '
 
+test_expect_success 'a growing export with a header keeps its header' '
+	rm -f "$MCR_DB" &&
+	head -n 3 "$TESTDATA/freepbx.csv" >fp.csv &&
+	touch -d "2026-01-01 00:00" fp.csv &&
+	MCR_NOW=2026-01-06T12:00:00Z mcr-ingest fp.csv >o &&
+	tail -n +4 "$TESTDATA/freepbx.csv" >>fp.csv &&
+	touch -d "2026-01-01 00:00" fp.csv &&
+	MCR_NOW=2026-01-06T12:00:00Z mcr-ingest fp.csv >o2 &&
+	test "$(sql "select count(*) from calls")" = 5 &&
+	cat o o2 >all && test "$(wc -l <all)" = 3
+'
+
 test_expect_success 'a backfill in small commits keeps every call once' '
 	rm -f "$MCR_DB" &&
 	for i in 1 2 3; do cat "$A"; done >triple.csv &&

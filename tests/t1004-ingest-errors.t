@@ -53,6 +53,11 @@ test_expect_success 'a bad time zone and type are named' '
 	grep -q "bad.conf:2: timezone: bad value" err &&
 	grep -q "bad.conf:3: type: bad value .vet.: expected dental, gp, specialist or physio" err
 '
+test_expect_success 'a key before any section is an error' '
+	printf "name = X\n[practice]\n" >bad.conf &&
+	mcr-ingest -c bad.conf "$A" >/dev/null 2>err; test $? = 2 &&
+	grep -q "^mcr-ingest: bad.conf:1: .name. is outside any \[section\]$" err
+'
 test_expect_code 2 'a missing -c file is an error' 'mcr-ingest -c nosuch.conf "$A"'
 
 test_expect_success 'a store locked past the busy timeout exits 75' '
