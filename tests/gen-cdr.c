@@ -9,7 +9,7 @@
  * -n	rows to write (default 100000)
  * -c	columns: 18 (loguniqueid, loguserfield) or 21 (newcdrcolumns too)
  * -y	first year of the log (default 2022); the log starts on 1 January
- *	and runs for as long as the rows last (about 4 years a million)
+ *	and runs for as long as the rows last (a million rows: 3.5 years)
  *
  * The practice: open Monday to Friday 08:30-18:00 Europe/London, about 480
  * inbound calls a weekday, busiest on Monday mornings and Friday
