@@ -9,7 +9,8 @@
 
 #include "mcr.h"
 
-#define BATCH		20000	/* rows between commits */
+#define BATCH		2000	/* rows between storing the settled calls */
+#define COMMIT		50000	/* rows between commits */
 #define HEADLEN		256	/* bytes fingerprinted to notice rotation */
 #define POLL_MS		100	/* follow mode */
 
@@ -188,7 +189,8 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 			pos.offset = mcr_cdr_offset(r);
 			pos.line = mcr_cdr_line(r);
 			if (mcr_ingest_flush(g, MCR_FLUSH_WINDOW, isstdin ?
-			    NULL : path, isstdin ? NULL : &pos) == -1)
+			    NULL : path, isstdin ? NULL : &pos,
+			    nrows % COMMIT == 0) == -1)
 				goto storefail;
 			continue;
 		}
@@ -197,14 +199,14 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 		pos.line = mcr_cdr_line(r);
 		if (!o->follow) {
 			if (mcr_ingest_flush(g, MCR_FLUSH_ALL, isstdin ? NULL :
-			    path, isstdin ? NULL : &pos) == -1)
+			    path, isstdin ? NULL : &pos, 1) == -1)
 				goto storefail;
 			break;
 		}
 		if (mcr_ingest_held(g) > 0 || mcr_clock_ms() - lastflush >
 		    1000) {
 			if (mcr_ingest_flush(g, stop ? MCR_FLUSH_ALL :
-			    cfg->settle_ms, path, &pos) == -1)
+			    cfg->settle_ms, path, &pos, 1) == -1)
 				goto storefail;
 			lastflush = mcr_clock_ms();
 			fflush(stdout);
@@ -230,7 +232,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 						mcr_ingest_leg(g, &leg, name,
 						    -1);
 				if (mcr_ingest_flush(g, MCR_FLUSH_ALL, NULL,
-				    NULL) == -1)
+				    NULL, 1) == -1)
 					goto storefail;
 				mcr_cdr_close(r);
 				fclose(fp);
@@ -388,7 +390,7 @@ main(int argc, char *argv[])
 			break;
 	}
 	if (status != MCR_EXIT_TEMP && mcr_ingest_held(g) > 0 &&
-	    mcr_ingest_flush(g, MCR_FLUSH_ALL, NULL, NULL) == -1)
+	    mcr_ingest_flush(g, MCR_FLUSH_ALL, NULL, NULL, 1) == -1)
 		status = mcr_store_busy(st) ? MCR_EXIT_TEMP : MCR_EXIT_PART;
 	if (o.verbose)
 		summary(g);

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -27,18 +28,19 @@ struct call {
 	char	*alias;
 	int64_t	 off0, line0;	/* earliest row held, for the file position */
 	int64_t	 seen_ms;
-	char	 caller[96];
-	char	 called[96];
-	char	 name[128];
-	char	 ctx[96];
-	char	 chan[96];
+	char	 caller[40];
+	char	 called[40];
+	char	 name[64];
+	char	 ctx[48];
+	char	 chan[48];
 	int	 crank;		/* 0 no caller yet, 1 from a helper leg, 2 own */
 	time_t	 cstart;	/* start of the leg the caller came from */
 	enum mcr_dir dir;
 	time_t	 start, answer, end;
 	enum mcr_res res;
-	char	 detail[160];
-	char	 source[200];
+	char	 detail[120];
+	const char *file;	/* the deciding row: interned file name */
+	long	 line;
 	int	 flags;		/* F_OPEN, F_FINAL */
 	int	 nlegs, caplegs;
 	uint64_t *legs;
@@ -79,17 +81,28 @@ struct mcr_ingest {
 	time_t	 tlast;
 	struct mcr_buf rec;
 	struct mcr_ingest_stats stats;
-	/* callers who have a case that a call could resolve */
-	char	**cset;
-	size_t	 ncset, capcset;
-	int	 csetok;
+	/* the latest case of each caller whose case is open or resolvable */
+	struct ccase *cases;
+	size_t	 ncases, capcases;
+	int	 casesok;
 	int	 dataver;
+	char	**optout;		/* sorted */
+	size_t	 noptout;
+	/* file names of deciding rows, and their ids in the store */
+	char	**names;
+	int64_t	*nameids;
+	int	 nnames;
+	int64_t	 nextid;		/* the next call id, in a transaction */
+	FILE	*recfp;			/* records waiting for the commit */
+	long	 nrec;
 	char	**block;
 	int	 nblock;
 	sqlite3_stmt *s_ins, *s_get, *s_upd, *s_case, *s_cins, *s_cjoin;
-	sqlite3_stmt *s_cres, *s_ev, *s_setcase, *s_und, *s_dv;
+	sqlite3_stmt *s_cres, *s_ev, *s_und, *s_dv, *s_src, *s_srcget;
 	int	 intx;
 };
+
+static const char *intern(struct mcr_ingest *, const char *);
 
 static const char *outnames[MCR_OUT_N] = { "answered", "no_answer", "busy",
     "failed", "abandoned_queue", "abandoned_ivr", "short_abandon",
@@ -261,9 +274,18 @@ mcr_ingest_free(struct mcr_ingest *g)
 		}
 	free(g->tab);
 	free(g->atab);
-	for (size_t i = 0; i < g->ncset; i++)
-		free(g->cset[i]);
-	free(g->cset);
+	free(g->cases);
+	for (size_t i = 0; i < g->noptout; i++)
+		free(g->optout[i]);
+	free(g->optout);
+	for (int i = 0; i < g->nnames; i++)
+		free(g->names[i]);
+	free(g->names);
+	free(g->nameids);
+	if (g->recfp != NULL)
+		fclose(g->recfp);
+	if (g->intx)
+		mcr_store_rollback(g->st);
 	for (int i = 0; i < g->nblock; i++)
 		free(g->block[i]);
 	free(g->block);
@@ -389,8 +411,8 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 		if (l->res >= c->res)
 			c->res = l->res;
 		mcr_strlcpy(c->detail, l->detail, sizeof(c->detail));
-		snprintf(c->source, sizeof(c->source), "%s:%lld", file ? file :
-		    "-", (long long)l->line);
+		c->file = intern(g, file ? file : "-");
+		c->line = (long)l->line;
 	}
 	c->flags |= l->incomplete ? F_OPEN : 0;
 	c->flags |= end >= 0 ? F_ENDED : 0;
@@ -511,13 +533,13 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 	}
 	d->outcome = base;
 	if (d->dir != MCR_DIR_IN) {
-		snprintf(d->why, sizeof(d->why), "%s: %s", c->source,
+		snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file, c->line,
 		    c->detail);
 		return;
 	}
 	d->after_hours = !mcr_hours_open(&cfg->hours, g->tz, c->start);
 	if (base == MCR_OUT_ANSWERED) {
-		snprintf(d->why, sizeof(d->why), "%s: %s", c->source,
+		snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file, c->line,
 		    c->detail);
 		return;
 	}
@@ -551,50 +573,26 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 		    cfg->ring_threshold);
 	} else
 		snprintf(tail, sizeof(tail), "no leg reached a person");
-	snprintf(d->why, sizeof(d->why), "%s: %s; %s%s%s", c->source,
-	    c->detail, tail, why ? "; " : "", why ? why : "");
+	snprintf(d->why, sizeof(d->why), "%s:%ld: %s; %s%s%s", c->file,
+	    c->line, c->detail, tail, why ? "; " : "", why ? why : "");
 }
 
-/* Callers with a case a later call could resolve. */
-static int
-cset_cmp(const void *a, const void *b)
-{
-	return strcmp(*(char *const *)a, *(char *const *)b);
-}
+/*
+ * The latest case of each caller that a call could still join or resolve,
+ * kept in memory: one lookup a call instead of one query.  Every change is
+ * made with an UPDATE guarded by the state, so a case another program moved
+ * on meanwhile is never touched; the map is reloaded when another
+ * connection has written to the store (PRAGMA data_version).
+ */
+enum cstate { CS_OPEN, CS_OPEN_RESOLVABLE, CS_SKIPPED_RESOLVABLE,
+    CS_EXPIRED, CS_CLOSED };
 
-static void
-cset_add(struct mcr_ingest *g, const char *e164)
-{
-	size_t lo = 0, hi = g->ncset;
-
-	while (lo < hi) {
-		size_t mid = (lo + hi) / 2;
-		int r = strcmp(g->cset[mid], e164);
-
-		if (r == 0)
-			return;
-		if (r < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (g->ncset == g->capcset) {
-		g->capcset = g->capcset ? g->capcset * 2 : 256;
-		g->cset = mcr_xrealloc(g->cset, g->capcset * sizeof(char *));
-	}
-	if (g->ncset > lo)
-		memmove(g->cset + lo + 1, g->cset + lo, (g->ncset - lo) *
-		    sizeof(char *));
-	g->cset[lo] = mcr_xstrdup(e164);
-	g->ncset++;
-}
-
-static int
-cset_has(struct mcr_ingest *g, const char *e164)
-{
-	return g->ncset > 0 && bsearch(&e164, g->cset, g->ncset,
-	    sizeof(char *), cset_cmp) != NULL;
-}
+struct ccase {
+	char	 caller[20];
+	int64_t	 id;
+	time_t	 opened, last;
+	enum cstate st;
+};
 
 #define OPEN_STATES	"'new', 'sending', 'messaged', 'replied', 'offered', " \
 	"'skipped'"
@@ -602,9 +600,107 @@ cset_has(struct mcr_ingest *g, const char *e164)
 	"'expired') OR (state = 'skipped' AND reason IN ('landline', " \
 	"'invalid'))"
 
-/* (Re)load the set when another connection changed the store. */
+static enum cstate
+cstate(const char *state, const char *reason)
+{
+	if (strcmp(state, "new") == 0 || strcmp(state, "messaged") == 0 ||
+	    strcmp(state, "replied") == 0 || strcmp(state, "offered") == 0)
+		return CS_OPEN_RESOLVABLE;
+	if (strcmp(state, "sending") == 0)
+		return CS_OPEN;
+	if (strcmp(state, "skipped") == 0)
+		return reason != NULL && (strcmp(reason, "landline") == 0 ||
+		    strcmp(reason, "invalid") == 0) ? CS_SKIPPED_RESOLVABLE :
+		    CS_OPEN;
+	if (strcmp(state, "expired") == 0)
+		return CS_EXPIRED;
+	return CS_CLOSED;
+}
+
 static int
-cset_load(struct mcr_ingest *g)
+isopen(enum cstate st)
+{
+	return st == CS_OPEN || st == CS_OPEN_RESOLVABLE ||
+	    st == CS_SKIPPED_RESOLVABLE;
+}
+
+static int
+resolvable(enum cstate st)
+{
+	return st == CS_OPEN_RESOLVABLE || st == CS_SKIPPED_RESOLVABLE ||
+	    st == CS_EXPIRED;
+}
+
+/* The slot of caller in the open-addressing table, or an empty one. */
+static struct ccase *
+cslot(struct mcr_ingest *g, const char *caller)
+{
+	size_t i = (size_t)keyhash(caller) & (g->capcases - 1);
+
+	while (g->cases[i].caller[0] != '\0' &&
+	    strcmp(g->cases[i].caller, caller) != 0)
+		i = (i + 1) & (g->capcases - 1);
+	return &g->cases[i];
+}
+
+static void
+cset(struct mcr_ingest *g, const char *caller, int64_t id, time_t opened,
+    time_t last, enum cstate st)
+{
+	struct ccase *k;
+
+	if (g->ncases + 1 > g->capcases / 2) {
+		struct ccase *old = g->cases;
+		size_t ocap = g->capcases;
+
+		g->capcases = ocap ? ocap * 2 : 1024;
+		g->cases = mcr_xcalloc(g->capcases, sizeof(*g->cases));
+		g->ncases = 0;
+		for (size_t i = 0; i < ocap; i++)
+			if (old[i].caller[0] != '\0') {
+				*cslot(g, old[i].caller) = old[i];
+				g->ncases++;
+			}
+		free(old);
+	}
+	k = cslot(g, caller);
+	if (k->caller[0] == '\0') {
+		mcr_strlcpy(k->caller, caller, sizeof(k->caller));
+		g->ncases++;
+	}
+	k->id = id;
+	k->opened = opened;
+	k->last = last;
+	k->st = st;
+}
+
+static struct ccase *
+cget(struct mcr_ingest *g, const char *caller)
+{
+	struct ccase *k;
+
+	if (g->capcases == 0)
+		return NULL;
+	k = cslot(g, caller);
+	return k->caller[0] != '\0' ? k : NULL;
+}
+
+static int
+optcmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static int
+optedout(struct mcr_ingest *g, const char *e164)
+{
+	return g->noptout > 0 && bsearch(&e164, g->optout, g->noptout,
+	    sizeof(char *), optcmp) != NULL;
+}
+
+/* (Re)load cases and opt-outs when another connection changed the store. */
+static int
+cases_load(struct mcr_ingest *g)
 {
 	sqlite3_stmt *st;
 	int dv;
@@ -613,21 +709,87 @@ cset_load(struct mcr_ingest *g)
 		return -1;
 	dv = sqlite3_step(st) == SQLITE_ROW ? sqlite3_column_int(st, 0) : -1;
 	sqlite3_reset(st);
-	if (g->csetok && dv == g->dataver)
+	if (g->casesok && dv == g->dataver)
 		return 0;
 	g->dataver = dv;
-	for (size_t i = 0; i < g->ncset; i++)
-		free(g->cset[i]);
-	g->ncset = 0;
-	if (sqlite3_prepare_v2(g->st->db, "SELECT DISTINCT caller FROM cases "
-	    "WHERE caller IS NOT NULL AND (state IN (" OPEN_STATES ") OR "
-	    RESOLVABLE ") ORDER BY caller", -1, &st, NULL) != SQLITE_OK)
+	free(g->cases);
+	g->cases = NULL;
+	g->ncases = g->capcases = 0;
+	if (sqlite3_prepare_v2(g->st->db, "SELECT c.caller, c.id, c.state, "
+	    "c.reason, c.opened_at, c.last_call_at FROM cases c JOIN (SELECT "
+	    "max(id) AS id FROM cases WHERE caller IS NOT NULL GROUP BY caller)"
+	    " m ON m.id = c.id WHERE c.state IN (" OPEN_STATES ") OR "
+	    RESOLVABLE, -1, &st, NULL) != SQLITE_OK)
 		return store_failed(g->st, "read cases");
 	while (sqlite3_step(st) == SQLITE_ROW)
-		cset_add(g, (const char *)sqlite3_column_text(st, 0));
+		cset(g, (const char *)sqlite3_column_text(st, 0),
+		    sqlite3_column_int64(st, 1),
+		    (time_t)sqlite3_column_int64(st, 4),
+		    (time_t)sqlite3_column_int64(st, 5),
+		    cstate((const char *)sqlite3_column_text(st, 2),
+		    (const char *)sqlite3_column_text(st, 3)));
 	sqlite3_finalize(st);
-	g->csetok = 1;
+	for (size_t i = 0; i < g->noptout; i++)
+		free(g->optout[i]);
+	free(g->optout);
+	g->optout = NULL;
+	g->noptout = 0;
+	if (sqlite3_prepare_v2(g->st->db, "SELECT number FROM optouts ORDER BY"
+	    " number", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(g->st, "read opt-outs");
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		g->optout = mcr_xrealloc(g->optout, (g->noptout + 1) *
+		    sizeof(char *));
+		g->optout[g->noptout++] = mcr_xstrdup((const char *)
+		    sqlite3_column_text(st, 0));
+	}
+	sqlite3_finalize(st);
+	/* sorted by SQLite's BINARY collation, which is strcmp's order */
+	g->casesok = 1;
 	return 0;
+}
+
+/* A file name kept for the life of the ingest; its store id on demand. */
+static const char *
+intern(struct mcr_ingest *g, const char *name)
+{
+	for (int i = 0; i < g->nnames; i++)
+		if (strcmp(g->names[i], name) == 0)
+			return g->names[i];
+	g->names = mcr_xrealloc(g->names, (size_t)(g->nnames + 1) *
+	    sizeof(char *));
+	g->nameids = mcr_xrealloc(g->nameids, (size_t)(g->nnames + 1) *
+	    sizeof(int64_t));
+	g->names[g->nnames] = mcr_xstrdup(name);
+	g->nameids[g->nnames] = 0;
+	return g->names[g->nnames++];
+}
+
+static int64_t
+sourceid(struct mcr_ingest *g, const char *name)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	for (i = 0; i < g->nnames; i++)
+		if (g->names[i] == name || strcmp(g->names[i], name) == 0)
+			break;
+	if (i == g->nnames) {
+		intern(g, name);
+		i = g->nnames - 1;
+	}
+	if (g->nameids[i] > 0)
+		return g->nameids[i];
+	if ((st = store_prep(g->st, &g->s_src, "INSERT INTO sources (name) "
+	    "VALUES (?) ON CONFLICT(name) DO UPDATE SET name = name "
+	    "RETURNING id")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_ROW)
+		return store_failed(g->st, "record source file");
+	g->nameids[i] = sqlite3_column_int64(st, 0);
+	sqlite3_reset(st);
+	return g->nameids[i];
 }
 
 static int
@@ -651,52 +813,12 @@ event(struct mcr_ingest *g, int64_t case_id, const char *state,
 	return 0;
 }
 
-/* The caller's latest case: 1 found, 0 none, -1 error. */
-static int
-lastcase(struct mcr_ingest *g, const char *e164, int64_t *id, char *state,
-    size_t n, time_t *opened, time_t *last)
-{
-	sqlite3_stmt *st;
-	int rc;
-
-	if ((st = store_prep(g->st, &g->s_case, "SELECT id, state, opened_at,"
-	    " last_call_at FROM cases WHERE caller = ? ORDER BY id DESC "
-	    "LIMIT 1")) == NULL)
-		return -1;
-	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
-	rc = sqlite3_step(st);
-	if (rc == SQLITE_DONE)
-		return 0;
-	if (rc != SQLITE_ROW)
-		return store_failed(g->st, "read cases");
-	*id = sqlite3_column_int64(st, 0);
-	mcr_strlcpy(state, (const char *)sqlite3_column_text(st, 1), n);
-	*opened = (time_t)sqlite3_column_int64(st, 2);
-	*last = (time_t)sqlite3_column_int64(st, 3);
-	sqlite3_reset(st);
-	return 1;
-}
-
-static int
-isopen(const char *state)
-{
-	static const char *open[] = { "new", "sending", "messaged", "replied",
-	    "offered", "skipped", NULL };
-
-	for (int i = 0; open[i] != NULL; i++)
-		if (strcmp(state, open[i]) == 0)
-			return 1;
-	return 0;
-}
-
 /* Why a missed caller is not to be messaged, or NULL. */
 static const char *
-skipreason(struct mcr_ingest *g, const struct decision *d, int *err)
+skipreason(struct mcr_ingest *g, const struct decision *d)
 {
 	const char *e = d->num.e164;
-	int r;
 
-	*err = 0;
 	switch (d->num.type) {
 	case MCR_LT_WITHHELD:
 		return "withheld";
@@ -715,10 +837,8 @@ skipreason(struct mcr_ingest *g, const struct decision *d, int *err)
 	for (int i = 0; i < g->nblock; i++)
 		if (strcmp(g->block[i], e) == 0)
 			return "blocklisted";
-	if ((r = mcr_store_optedout(g->st, e)) == 1)
+	if (optedout(g, e))
 		return "opted_out";
-	if (r == -1)
-		*err = 1;
 	return NULL;
 }
 
@@ -728,37 +848,35 @@ opencase(struct mcr_ingest *g, const struct call *c, struct decision *d,
     int64_t call_id, int64_t *case_id)
 {
 	sqlite3_stmt *st;
-	const char *reason;
-	char state[24];
+	const char *reason = skipreason(g, d);
+	struct ccase *k;
 	int64_t id;
-	time_t opened, last;
-	int err, r;
 
-	reason = skipreason(g, d, &err);
-	if (err)
-		return -1;
-	if (d->num.e164[0] != '\0') {
-		if ((r = lastcase(g, d->num.e164, &id, state, sizeof(state),
-		    &opened, &last)) == -1)
+	if (d->num.e164[0] != '\0' && (k = cget(g, d->num.e164)) != NULL &&
+	    isopen(k->st) && llabs((long long)(c->start - k->last)) <=
+	    g->cfg->cooldown) {
+		if ((st = store_prep(g->st, &g->s_cjoin, "UPDATE cases SET "
+		    "calls = calls + 1, last_call_at = max(last_call_at, ?1), "
+		    "opened_at = min(opened_at, ?1), after_hours = after_hours "
+		    "| ?2, updated_at = ?3 WHERE id = ?4 AND state IN ("
+		    OPEN_STATES ")")) == NULL)
 			return -1;
-		if (r == 1 && isopen(state) && llabs((long long)(c->start -
-		    last)) <= g->cfg->cooldown) {
-			if ((st = store_prep(g->st, &g->s_cjoin, "UPDATE cases "
-			    "SET calls = calls + 1, last_call_at = "
-			    "max(last_call_at, ?1), opened_at = "
-			    "min(opened_at, ?1), after_hours = after_hours | ?2,"
-			    " updated_at = ?3 WHERE id = ?4")) == NULL)
-				return -1;
-			sqlite3_bind_int64(st, 1, (sqlite3_int64)c->start);
-			sqlite3_bind_int(st, 2, d->after_hours);
-			sqlite3_bind_int64(st, 3, (sqlite3_int64)mcr_now());
-			sqlite3_bind_int64(st, 4, id);
-			if (sqlite3_step(st) != SQLITE_DONE)
-				return store_failed(g->st, "join case");
-			*case_id = id;
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)c->start);
+		sqlite3_bind_int(st, 2, d->after_hours);
+		sqlite3_bind_int64(st, 3, (sqlite3_int64)mcr_now());
+		sqlite3_bind_int64(st, 4, k->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "join case");
+		if (sqlite3_changes(g->st->db) == 1) {
+			if (c->start > k->last)
+				k->last = c->start;
+			if (c->start < k->opened)
+				k->opened = c->start;
+			*case_id = k->id;
 			g->stats.cases_joined++;
 			return 0;
 		}
+		k->st = CS_CLOSED;	/* moved on meanwhile */
 	}
 	if ((st = store_prep(g->st, &g->s_cins, "INSERT INTO cases (caller, "
 	    "caller_type, state, reason, opened_at, last_call_at, after_hours,"
@@ -778,22 +896,22 @@ opencase(struct mcr_ingest *g, const struct call *c, struct decision *d,
 	sqlite3_bind_int64(st, 8, (sqlite3_int64)mcr_now());
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_failed(g->st, "open case");
-	*case_id = sqlite3_last_insert_rowid(g->st->db);
-	if (event(g, *case_id, reason ? "skipped" : "new", reason, call_id) ==
-	    -1)
+	id = *case_id = sqlite3_last_insert_rowid(g->st->db);
+	if (event(g, id, reason ? "skipped" : "new", reason, call_id) == -1)
 		return -1;
 	if (d->num.e164[0])
-		cset_add(g, d->num.e164);
+		cset(g, d->num.e164, id, c->start, c->start, reason ?
+		    cstate("skipped", reason) : CS_OPEN_RESOLVABLE);
 	g->stats.cases_opened++;
 	if (reason)
 		g->stats.skipped_cases++;
 	return 0;
 }
 
-/* Close the case of a caller who got through. */
+/* Close a case whose caller got through; k may be NULL. */
 static int
-resolve(struct mcr_ingest *g, int64_t id, time_t since, const char *why,
-    int64_t call_id)
+resolve(struct mcr_ingest *g, int64_t id, struct ccase *k, time_t since,
+    const char *why, int64_t call_id)
 {
 	sqlite3_stmt *st;
 
@@ -809,6 +927,8 @@ resolve(struct mcr_ingest *g, int64_t id, time_t since, const char *why,
 		return store_failed(g->st, "resolve case");
 	if (sqlite3_changes(g->st->db) == 0)
 		return 0;
+	if (k != NULL && k->id == id)
+		k->st = CS_CLOSED;
 	g->stats.cases_resolved++;
 	return event(g, id, "resolved_by_call", why, call_id);
 }
@@ -817,23 +937,19 @@ static int
 resolve_caller(struct mcr_ingest *g, const struct call *c,
     const struct decision *d, int64_t call_id)
 {
-	char state[24];
-	int64_t id;
-	time_t opened, last;
-	int r;
+	struct ccase *k;
 
-	if (d->num.e164[0] == '\0' || !cset_has(g, d->num.e164))
+	if (d->num.e164[0] == '\0' || (k = cget(g, d->num.e164)) == NULL ||
+	    !resolvable(k->st) || k->opened > c->start)
 		return 0;
-	if ((r = lastcase(g, d->num.e164, &id, state, sizeof(state), &opened,
-	    &last)) != 1)
-		return r;
-	return resolve(g, id, c->start, d->dir == MCR_DIR_IN ?
+	return resolve(g, k->id, k, c->start, d->dir == MCR_DIR_IN ?
 	    "a later call from the caller was answered" :
 	    "the practice called back and was answered", call_id);
 }
 
 static void
-bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d)
+bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d,
+    int64_t source_id, int64_t case_id)
 {
 	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 2, dirname_(d->dir), -1, SQLITE_STATIC);
@@ -841,14 +957,9 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d)
 		sqlite3_bind_text(st, 3, d->caller, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 3);
+	/* the caller_type of an outbound call is the practice's side */
 	sqlite3_bind_text(st, 4, mcr_phone_typename(d->dir == MCR_DIR_OUT ?
 	    MCR_LT_INTERNAL : d->num.type), -1, SQLITE_STATIC);
-	if (d->dir == MCR_DIR_OUT) {
-		struct mcr_number n;
-
-		/* caller_type of an outbound call is the practice's side */
-		(void)n;
-	}
 	if (d->num.country[0] && d->dir == MCR_DIR_IN)
 		sqlite3_bind_text(st, 5, d->num.country, -1, SQLITE_STATIC);
 	else
@@ -883,19 +994,29 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d)
 		sqlite3_bind_null(st, 14);
 	sqlite3_bind_int(st, 15, d->missed);
 	sqlite3_bind_int(st, 16, d->after_hours);
-	sqlite3_bind_text(st, 17, c->detail, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 18, c->source, -1, SQLITE_STATIC);
-	sqlite3_bind_int(st, 19, c->flags);
-	sqlite3_bind_blob(st, 20, c->legs, c->nlegs * 8, SQLITE_STATIC);
+	/* what a person answering looked like is not worth its bytes */
+	if (c->res != MCR_RES_ANSWERED && c->detail[0])
+		sqlite3_bind_text(st, 17, c->detail, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, 17);
+	sqlite3_bind_int64(st, 18, source_id);
+	sqlite3_bind_int64(st, 19, c->line);
+	sqlite3_bind_int(st, 20, c->flags);
+	sqlite3_bind_blob(st, 21, c->legs, c->nlegs * 8, SQLITE_STATIC);
+	if (case_id >= 0)
+		sqlite3_bind_int64(st, 22, case_id);
+	else
+		sqlite3_bind_null(st, 22);
 }
 
 #define CALLCOLS "gkey, direction, caller, caller_type, caller_country, " \
 	"caller_name, called, started_at, answered_at, ended_at, ring_s, " \
-	"talk_s, res, outcome, missed, after_hours, detail, source, flags, legs"
+	"talk_s, res, outcome, missed, after_hours, detail, source_id, " \
+	"source_line, flags, legs, case_id"
 
 /*
  * Merge what the store holds of c's call into c.  Returns 1 when c brings
- * no row the store does not have, 0 when merged, -1 on error.
+ * no row the store does not have, 0 when merged or not stored, -1 on error.
  */
 static int
 merge_stored(struct mcr_ingest *g, struct call *c)
@@ -905,16 +1026,18 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 	int n, fresh = 0, rc;
 	const char *s;
 
-	if ((st = store_prep(g->st, &g->s_get, "SELECT id, direction, caller,"
-	    " caller_type, called, started_at, answered_at, ended_at, res, "
-	    "outcome, missed, detail, source, flags, legs, case_id, "
-	    "caller_name FROM calls WHERE gkey = ?")) == NULL)
+	if ((st = store_prep(g->st, &g->s_get, "SELECT c.id, c.direction, "
+	    "c.caller, c.caller_type, c.called, c.started_at, c.answered_at, "
+	    "c.ended_at, c.res, c.outcome, c.missed, c.detail, s.name, "
+	    "c.source_line, c.flags, c.legs, c.case_id, c.caller_name FROM "
+	    "calls c LEFT JOIN sources s ON s.id = c.source_id WHERE "
+	    "c.gkey = ?")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
 		return rc == SQLITE_DONE ? 0 : store_failed(g->st, "read call");
-	legs = sqlite3_column_blob(st, 14);
-	n = sqlite3_column_bytes(st, 14) / 8;
+	legs = sqlite3_column_blob(st, 15);
+	n = sqlite3_column_bytes(st, 15) / 8;
 	for (int i = c->nlegs - c->nnew; i < c->nlegs; i++)
 		if (!hasleg(legs, n, c->legs[i]))
 			fresh++;
@@ -928,7 +1051,8 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 		uint64_t *all = mcr_xmalloc((size_t)(n + c->nlegs) * 8);
 		int k = n;
 
-		memcpy(all, legs, (size_t)n * 8);
+		if (n > 0)
+			memcpy(all, legs, (size_t)n * 8);
 		for (int i = 0; i < c->nlegs; i++)
 			if (!hasleg(all, k, c->legs[i]))
 				all[k++] = c->legs[i];
@@ -948,7 +1072,7 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 		    sizeof(c->caller));
 		s = (const char *)sqlite3_column_text(st, 4);
 		mcr_strlcpy(c->called, s ? s : "", sizeof(c->called));
-		s = (const char *)sqlite3_column_text(st, 16);
+		s = (const char *)sqlite3_column_text(st, 17);
 		mcr_strlcpy(c->name, s ? s : "", sizeof(c->name));
 		c->crank = 2;
 	}
@@ -966,16 +1090,18 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 	if (sqlite3_column_int(st, 8) >= (int)c->res) {
 		c->res = (enum mcr_res)sqlite3_column_int(st, 8);
 		s = (const char *)sqlite3_column_text(st, 11);
-		mcr_strlcpy(c->detail, s ? s : "", sizeof(c->detail));
+		mcr_strlcpy(c->detail, s ? s : c->res == MCR_RES_ANSWERED ?
+		    "a person answered" : "", sizeof(c->detail));
 		s = (const char *)sqlite3_column_text(st, 12);
-		mcr_strlcpy(c->source, s ? s : "", sizeof(c->source));
+		c->file = intern(g, s ? s : "-");
+		c->line = (long)sqlite3_column_int64(st, 13);
 	}
 	s = (const char *)sqlite3_column_text(st, 9);
 	mcr_strlcpy(c->old_outcome, s ? s : "", sizeof(c->old_outcome));
 	c->old_missed = sqlite3_column_int(st, 10);
-	c->flags |= sqlite3_column_int(st, 13);
-	c->case_id = sqlite3_column_type(st, 15) == SQLITE_NULL ? -1 :
-	    sqlite3_column_int64(st, 15);
+	c->flags |= sqlite3_column_int(st, 14);
+	c->case_id = sqlite3_column_type(st, 16) == SQLITE_NULL ? -1 :
+	    sqlite3_column_int64(st, 16);
 	sqlite3_reset(st);
 	return 0;
 }
@@ -987,7 +1113,10 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 	struct mcr_buf *b = &g->rec;
 	const char *out = d->outcome == MCR_OUT_NONE ? NULL :
 	    outnames[d->outcome];
+	int call = strcmp(type, "call") == 0;
+	char src[300];
 
+	mcr_buf_reset(b);
 	mcr_buf_puts(b, "{");
 	mcr_json_kstr(b, "type", type);
 	if (g->dry)
@@ -998,7 +1127,7 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 		mcr_json_kint(b, "case_id", case_id);
 	else
 		mcr_json_knull(b, "case_id");
-	if (strcmp(type, "call") == 0)
+	if (call)
 		mcr_json_kstr(b, "direction", dirname_(d->dir));
 	mcr_json_kstr(b, "caller", d->caller[0] ? d->caller : NULL);
 	mcr_json_kstr(b, "caller_type", mcr_phone_typename(d->dir ==
@@ -1008,7 +1137,7 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 	mcr_json_kstr(b, "caller_name", c->name[0] ? c->name : NULL);
 	mcr_json_kstr(b, "called", d->called[0] ? d->called : NULL);
 	mcr_json_ktime(b, "started_at", c->start);
-	if (strcmp(type, "call") == 0) {
+	if (call) {
 		mcr_json_ktime(b, "answered_at", c->answer);
 		mcr_json_ktime(b, "ended_at", (c->flags & F_ENDED) ? c->end :
 		    -1);
@@ -1017,15 +1146,23 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 		mcr_json_kint(b, "ring_s", d->ring_s);
 	else
 		mcr_json_knull(b, "ring_s");
-	if (strcmp(type, "call") == 0)
+	if (call)
 		mcr_json_kint(b, "talk_s", d->talk_s);
 	mcr_json_kstr(b, "outcome", out);
-	if (strcmp(type, "call") == 0)
+	if (call)
 		mcr_json_kbool(b, "missed", d->missed);
 	mcr_json_kstr(b, "why", d->why[0] ? d->why : NULL);
 	mcr_json_kbool(b, "after_hours", d->after_hours);
-	mcr_json_kstr(b, "source", c->source);
+	snprintf(src, sizeof(src), "%s:%ld", c->file, c->line);
+	mcr_json_kstr(b, "source", src);
 	mcr_buf_puts(b, "}\n");
+	if (g->recfp == NULL && (g->recfp = tmpfile()) == NULL) {
+		/* no room for a spool: write now, before the commit */
+		fwrite(b->s, 1, b->len, g->out);
+		return;
+	}
+	fwrite(b->s, 1, b->len, g->recfp);
+	g->nrec++;
 }
 
 /* Decide a settled call and store it; the heart of ingest. */
@@ -1034,8 +1171,8 @@ persist(struct mcr_ingest *g, struct call *c)
 {
 	struct decision d;
 	sqlite3_stmt *st;
-	int64_t case_id = -1;
-	int r, changed, wasmissed;
+	int64_t case_id = -1, srcid;
+	int r, changed, wasmissed, isnew;
 
 	if (c->id == 0) {
 		if ((r = merge_stored(g, c)) == -1)
@@ -1045,65 +1182,68 @@ persist(struct mcr_ingest *g, struct call *c)
 			return 0;
 		}
 	}
+	isnew = c->id == 0;
 	decide(g, c, &d);
-	if (c->id == 0) {
-		if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO calls ("
-		    CALLCOLS ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-		    " ?, ?, ?, ?, ?, ?, ?)")) == NULL)
-			return -1;
-		bindcall(st, c, &d);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_failed(g->st, "store call");
-		c->id = sqlite3_last_insert_rowid(g->st->db);
-		g->stats.calls++;
+	if ((srcid = sourceid(g, c->file)) == -1)
+		return -1;
+	if (isnew) {
+		c->id = g->nextid++;
 		wasmissed = 0;
 		changed = 1;
 	} else {
 		const char *o = d.outcome == MCR_OUT_NONE ? "" :
 		    outnames[d.outcome];
 
-		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
-		    CALLCOLS ") = (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?,"
-		    " ?, ?, ?, ?, ?) WHERE id = ?21")) == NULL)
-			return -1;
-		bindcall(st, c, &d);
-		sqlite3_bind_int64(st, 21, c->id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_failed(g->st, "update call");
-		g->stats.updated++;
 		wasmissed = c->old_missed == 1;
 		changed = strcmp(o, c->old_outcome) != 0 || d.missed !=
 		    c->old_missed;
 		case_id = c->case_id;
 	}
+	if (d.outcome != MCR_OUT_NONE && d.missed && !wasmissed &&
+	    case_id < 0 && opencase(g, c, &d, c->id, &case_id) == -1)
+		return -1;
+	if (isnew) {
+		if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO calls (id, "
+		    CALLCOLS ") VALUES (?23, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
+		    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
+		    " ?22)")) == NULL)
+			return -1;
+		bindcall(st, c, &d, srcid, case_id);
+		sqlite3_bind_int64(st, 23, c->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "store call");
+		g->stats.calls++;
+	} else {
+		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
+		    CALLCOLS ") = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+		    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
+		    "WHERE id = ?23")) == NULL)
+			return -1;
+		bindcall(st, c, &d, srcid, case_id);
+		sqlite3_bind_int64(st, 23, c->id);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "update call");
+		g->stats.updated++;
+	}
 	if (d.outcome == MCR_OUT_NONE) {
 		g->stats.pending++;
 		return 0;
 	}
-	if (c->old_outcome[0] == '\0' || changed)
+	if (isnew || changed)
 		g->stats.by_outcome[d.outcome]++;
-	if (d.missed && !wasmissed && case_id < 0) {
-		if (opencase(g, c, &d, c->id, &case_id) == -1)
-			return -1;
-		if ((st = store_prep(g->st, &g->s_setcase, "UPDATE calls SET "
-		    "case_id = ? WHERE id = ?")) == NULL)
-			return -1;
-		sqlite3_bind_int64(st, 1, case_id);
-		sqlite3_bind_int64(st, 2, c->id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_failed(g->st, "link case");
+	if (d.missed && !wasmissed) {
 		g->stats.missed++;
 		record(g, "missed_call", c->id, case_id, c, &d);
 	} else if (wasmissed && !d.missed) {
 		g->stats.corrected++;
-		if (case_id >= 0 && resolve(g, case_id, c->start,
+		if (case_id >= 0 && resolve(g, case_id, NULL, c->start,
 		    d.outcome == MCR_OUT_ANSWERED ? "the call was found "
 		    "answered by a later row" : "a later row shows the call "
 		    "was not missed", c->id) == -1)
 			return -1;
 	}
 	if (d.outcome == MCR_OUT_ANSWERED && (d.dir == MCR_DIR_IN ||
-	    d.dir == MCR_DIR_OUT) && (c->old_outcome[0] == '\0' || changed) &&
+	    d.dir == MCR_DIR_OUT) && (isnew || changed) &&
 	    resolve_caller(g, c, &d, c->id) == -1)
 		return -1;
 	if (g->all && changed)
@@ -1136,9 +1276,49 @@ bystart(const void *a, const void *b)
 	return strcmp(x->gkey, y->gkey);
 }
 
+/* Open the batch's transaction and read what it needs once. */
+static int
+begin(struct mcr_ingest *g)
+{
+	sqlite3_stmt *st;
+
+	if (g->intx)
+		return 0;
+	if (mcr_store_begin(g->st) == -1)
+		return -1;
+	g->intx = 1;
+	if (cases_load(g) == -1)
+		return -1;
+	if (sqlite3_prepare_v2(g->st->db, "SELECT coalesce(max(id), 0) + 1 "
+	    "FROM calls", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(g->st, "read call ids");
+	g->nextid = sqlite3_step(st) == SQLITE_ROW ?
+	    sqlite3_column_int64(st, 0) : 1;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+/* Copy the spooled records out, after a commit (or a dry rollback). */
+static void
+spill(struct mcr_ingest *g)
+{
+	char buf[65536];
+	size_t n;
+
+	if (g->recfp == NULL || g->nrec == 0)
+		return;
+	rewind(g->recfp);
+	while ((n = fread(buf, 1, sizeof(buf), g->recfp)) > 0)
+		fwrite(buf, 1, n, g->out);
+	rewind(g->recfp);
+	if (ftruncate(fileno(g->recfp), 0) == -1)
+		mcr_warn("record spool: %s", strerror(errno));
+	g->nrec = 0;
+}
+
 int
 mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
-    const struct mcr_filepos *pos)
+    const struct mcr_filepos *pos, int commit)
 {
 	struct call *c, **v;
 	struct mcr_filepos p;
@@ -1148,11 +1328,9 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 	for (size_t i = 0; i < g->nbucket; i++)
 		for (c = g->tab[i]; c != NULL; c = c->next)
 			n += settled(g, c, quiet_ms, now_ms);
-	if (n == 0 && pos == NULL)
+	if (n == 0 && (!commit || (pos == NULL && !g->intx)))
 		return 0;
-	if (mcr_store_begin(g->st) == -1)
-		return -1;
-	if (n > 0 && cset_load(g) == -1)
+	if (begin(g) == -1)
 		goto fail;
 	/* in time order: a call can resolve the case of an earlier one */
 	v = mcr_xmalloc((n ? n : 1) * sizeof(*v));
@@ -1172,6 +1350,8 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 		call_free(v[i]);
 	}
 	free(v);
+	if (!commit)
+		return 0;
 	if (pos != NULL) {
 		p = *pos;
 		for (size_t i = 0; i < g->nbucket; i++)
@@ -1183,19 +1363,23 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 		if (mcr_store_filepos_set(g->st, path, &p) == -1)
 			goto fail;
 	}
+	g->intx = 0;
 	if (g->dry)
 		mcr_store_rollback(g->st);
 	else if (mcr_store_commit(g->st) == -1)
 		goto fail;
-	if (g->rec.len > 0) {
-		fwrite(g->rec.s, 1, g->rec.len, g->out);
-		mcr_buf_reset(&g->rec);
-	}
+	spill(g);
 	return 0;
 fail:
+	g->intx = 0;
 	mcr_store_rollback(g->st);
-	mcr_buf_reset(&g->rec);
-	g->csetok = 0;
+	if (g->recfp != NULL) {
+		rewind(g->recfp);
+		if (ftruncate(fileno(g->recfp), 0) == -1)
+			mcr_warn("record spool: %s", strerror(errno));
+	}
+	g->nrec = 0;
+	g->casesok = 0;
 	return -1;
 }
 

@@ -407,7 +407,7 @@ int	 mcr_ingest_leg(struct mcr_ingest *, const struct mcr_leg *,
 #define MCR_FLUSH_ALL		(-2)
 #define MCR_FLUSH_WINDOW	(-1)
 int	 mcr_ingest_flush(struct mcr_ingest *, int quiet_ms, const char *path,
-	    const struct mcr_filepos *pos);
+	    const struct mcr_filepos *pos, int commit);
 /* Calls held in memory. */
 size_t	 mcr_ingest_held(struct mcr_ingest *);
 /*

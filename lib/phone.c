@@ -7,21 +7,24 @@
 #include "mcr.h"
 
 /*
- * An open-addressing cache keyed by the raw string and region.  Full at
- * CACHE_MAX entries, it is emptied: memory stays bounded whatever the
+ * An open-addressing cache of libphonenumber's answers, keyed by two
+ * hashes of the raw string and the region (the chance of two numbers
+ * sharing both is about 2^-96): 40 bytes an entry, grown as needed up to
+ * CACHE_MAX slots, then emptied, so memory stays bounded whatever the
  * number of distinct callers.
  */
-#define CACHE_SLOTS	(1 << 17)
-#define CACHE_MAX	(CACHE_SLOTS / 2)
+#define CACHE_MAX	(1 << 17)
 
 struct entry {
-	uint64_t h;
-	char	*raw;
-	struct mcr_number num;
+	uint64_t h;		/* 0: empty */
+	uint32_t h2;
+	char	 e164[17];
+	char	 country[3];
+	unsigned char type, foreign;
 };
 
 static struct entry *cache;
-static size_t ncache;
+static size_t ncache, capcache;
 static long nparse;
 
 static const char *withheld[] = {
@@ -151,49 +154,83 @@ parse(const char *raw, const char *region, int extd, struct mcr_number *r)
 	r->foreign = foreign;
 }
 
+static struct entry *
+slot(uint64_t h, uint32_t h2)
+{
+	size_t i = (size_t)h & (capcache - 1);
+
+	while (cache[i].h != 0 && (cache[i].h != h || cache[i].h2 != h2))
+		i = (i + 1) & (capcache - 1);
+	return &cache[i];
+}
+
+static void
+cache_grow(void)
+{
+	struct entry *old = cache;
+	size_t ocap = capcache;
+
+	capcache = ocap ? ocap * 2 : 4096;
+	cache = mcr_xcalloc(capcache, sizeof(*cache));
+	for (size_t i = 0; i < ocap; i++)
+		if (old[i].h != 0)
+			*slot(old[i].h, old[i].h2) = old[i];
+	free(old);
+}
+
 void
 mcr_phone_norm(const char *raw, const char *region, int extd,
     struct mcr_number *r)
 {
-	size_t len = strlen(raw), i;
-	uint64_t h = mcr_util_hash(raw, len, (uint64_t)region[0] << 8 |
-	    (uint64_t)region[1] | (uint64_t)extd << 16);
+	size_t len = strlen(raw);
+	uint64_t seed = (uint64_t)region[0] << 8 | (uint64_t)region[1] |
+	    (uint64_t)extd << 16, h;
+	uint32_t h2;
+	struct entry *e;
 
-	if (len > 60) {
+	/* withheld markers and extensions are cheap: never cached */
+	if (len == 0 || len > 60 || iswithheld(raw) ||
+	    (strspn(raw, "0123456789") == len && (int)len <= extd)) {
 		parse(raw, region, extd, r);
 		return;
 	}
-	if (cache == NULL)
-		cache = mcr_xcalloc(CACHE_SLOTS, sizeof(*cache));
-	for (i = h & (CACHE_SLOTS - 1); cache[i].raw != NULL;
-	    i = (i + 1) & (CACHE_SLOTS - 1)) {
-		if (cache[i].h == h && strcmp(cache[i].raw, raw) == 0) {
-			*r = cache[i].num;
+	h = mcr_util_hash(raw, len, seed) | 1;
+	h2 = (uint32_t)mcr_util_hash(raw, len, ~seed);
+	if (cache != NULL) {
+		e = slot(h, h2);
+		if (e->h != 0) {
+			memset(r, 0, sizeof(*r));
+			memcpy(r->e164, e->e164, sizeof(e->e164));
+			memcpy(r->country, e->country, sizeof(e->country));
+			r->type = (enum mcr_ltype)e->type;
+			r->foreign = e->foreign;
+			if (r->type == MCR_LT_INTERNAL)
+				parse(raw, region, extd, r);
 			return;
 		}
 	}
 	parse(raw, region, extd, r);
-	if (ncache >= CACHE_MAX) {
-		mcr_phone_reset();
-		cache = mcr_xcalloc(CACHE_SLOTS, sizeof(*cache));
-		i = h & (CACHE_SLOTS - 1);
+	if (ncache + 1 > capcache * 7 / 10) {
+		if (capcache >= CACHE_MAX)
+			mcr_phone_reset();
+		cache_grow();
 	}
-	cache[i].h = h;
-	cache[i].raw = mcr_xstrdup(raw);
-	cache[i].num = *r;
+	e = slot(h, h2);
+	e->h = h;
+	e->h2 = h2;
+	mcr_strlcpy(e->e164, r->e164, sizeof(e->e164));
+	memcpy(e->country, r->country, sizeof(e->country));
+	e->type = (unsigned char)r->type;
+	e->foreign = (unsigned char)r->foreign;
 	ncache++;
 }
 
 void
 mcr_phone_reset(void)
 {
-	if (cache == NULL)
-		return;
-	for (size_t i = 0; i < CACHE_SLOTS; i++)
-		free(cache[i].raw);
 	free(cache);
 	cache = NULL;
-	ncache = 0;
+	ncache = capcache = 0;
 }
 
 long

@@ -29,14 +29,21 @@ mcr_pn_parse(const char *raw, const char *region, char *e164, size_t n,
 		if (out.size() >= n)
 			return -1;
 		std::memcpy(e164, out.c_str(), out.size() + 1);
-		if (!u->IsValidNumber(num))
+		/*
+		 * Valid means a region claims the number and its type is
+		 * known: what IsValidNumber() computes, without a third pass
+		 * over the regions sharing the country code.
+		 */
+		u->GetRegionCodeForNumber(num, &rc);
+		if (rc.size() != 2 || rc == "ZZ")
+			return 0;
+		PhoneNumberUtil::PhoneNumberType t = u->GetNumberType(num);
+		if (t == PhoneNumberUtil::UNKNOWN)
 			return 0;
 		*valid = 1;
-		u->GetRegionCodeForNumber(num, &rc);
-		if (rc.size() == 2)
-			std::memcpy(country, rc.c_str(), 3);
+		std::memcpy(country, rc.c_str(), 3);
 		*foreign = num.country_code() != u->GetCountryCodeForRegion(region);
-		switch (u->GetNumberType(num)) {
+		switch (t) {
 		case PhoneNumberUtil::MOBILE:
 			*type = MCR_LT_MOBILE;
 			break;

@@ -38,10 +38,17 @@ static const char *const migrations[] = {
 	"  missed INTEGER NOT NULL DEFAULT 0,"
 	"  after_hours INTEGER NOT NULL DEFAULT 0,"
 	"  detail TEXT,"		/* what the deciding row said */
-	"  source TEXT,"		/* file:line of the deciding row */
+	"  source_id INTEGER,"		/* its file, in sources */
+	"  source_line INTEGER,"	/* and line */
 	"  flags INTEGER NOT NULL DEFAULT 0,"
 	"  legs BLOB NOT NULL,"		/* 8-byte fingerprints of its rows */
 	"  case_id INTEGER);"
+	"CREATE TABLE sources ("
+	"  id INTEGER PRIMARY KEY,"
+	"  name TEXT NOT NULL UNIQUE);"
+	"CREATE VIEW calls_source AS SELECT calls.*, sources.name || ':' || "
+	"  calls.source_line AS source FROM calls LEFT JOIN sources ON "
+	"  sources.id = calls.source_id;"
 	"CREATE INDEX calls_started ON calls(started_at);"
 	"CREATE INDEX calls_undecided ON calls(started_at) "
 	"  WHERE outcome IS NULL;"
