@@ -43,7 +43,9 @@ struct call {
 	long	 line;
 	int	 flags;		/* F_OPEN, F_FINAL */
 	int	 nlegs, caplegs;
-	uint64_t *legs;
+	uint64_t *legs;		/* leg0, or allocated past four legs */
+	uint64_t leg0[4];
+	char	 kbuf[48];	/* gkey, when it fits */
 	int	 nnew;		/* legs added in this run */
 	/* what the store had */
 	int64_t	 id;
@@ -93,6 +95,16 @@ struct mcr_ingest {
 	int64_t	*nameids;
 	int	 nnames;
 	int64_t	 nextid;		/* the next call id, in a transaction */
+	/*
+	 * Looking a new call up in the store is needed only when it could
+	 * be there: stored before this run (it starts within WINDOW of the
+	 * latest call then stored) or by this run (the Bloom filter says
+	 * maybe).
+	 */
+	time_t	 premax;
+	int	 premaxok;
+	int	 reloaded;		/* cases_load read the store again */
+	unsigned char *bloom;
 	FILE	*recfp;			/* records waiting for the commit */
 	long	 nrec;
 	char	**block;
@@ -177,13 +189,61 @@ unlink_(struct mcr_ingest *g, struct call *c)
 	}
 }
 
+/*
+ * Calls come and go by the hundred thousand: freed ones are kept for
+ * reuse, and small keys and leg lists live inside them.
+ */
+static struct call *freecalls;
+static int nfreecalls;
+
+static struct call *
+call_new(const char *gkey)
+{
+	struct call *c = freecalls;
+	size_t n = strlen(gkey);
+
+	if (c != NULL) {
+		freecalls = c->next;
+		nfreecalls--;
+		memset(c, 0, sizeof(*c));
+	} else
+		c = mcr_xcalloc(1, sizeof(*c));
+	if (n < sizeof(c->kbuf)) {
+		memcpy(c->kbuf, gkey, n + 1);
+		c->gkey = c->kbuf;
+	} else
+		c->gkey = mcr_xstrdup(gkey);
+	c->legs = c->leg0;
+	c->caplegs = 4;
+	return c;
+}
+
 static void
 call_free(struct call *c)
 {
-	free(c->gkey);
+	if (c->gkey != c->kbuf)
+		free(c->gkey);
 	free(c->alias);
-	free(c->legs);
-	free(c);
+	if (c->legs != c->leg0)
+		free(c->legs);
+	if (nfreecalls < 4096) {
+		c->next = freecalls;
+		freecalls = c;
+		nfreecalls++;
+	} else
+		free(c);
+}
+
+static void
+calls_drop(void)
+{
+	struct call *c;
+
+	while ((c = freecalls) != NULL) {
+		freecalls = c->next;
+		free(c);
+	}
+	nfreecalls = 0;
 }
 
 static void
@@ -274,7 +334,9 @@ mcr_ingest_free(struct mcr_ingest *g)
 		}
 	free(g->tab);
 	free(g->atab);
+	calls_drop();
 	free(g->cases);
+	free(g->bloom);
 	for (size_t i = 0; i < g->noptout; i++)
 		free(g->optout[i]);
 	free(g->optout);
@@ -352,8 +414,7 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 	if (c == NULL) {
 		if (g->nheld >= g->nbucket)
 			grow(g);
-		c = mcr_xcalloc(1, sizeof(*c));
-		c->gkey = mcr_xstrdup(l->gkey);
+		c = call_new(l->gkey);
 		if (l->alias != NULL && strcmp(l->alias, l->gkey) != 0)
 			c->alias = mcr_xstrdup(l->alias);
 		c->start = start;
@@ -369,9 +430,14 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 		return 0;
 	}
 	if (c->nlegs == c->caplegs) {
-		c->caplegs = c->caplegs ? c->caplegs * 2 : 4;
-		c->legs = mcr_xrealloc(c->legs, (size_t)c->caplegs *
+		uint64_t *n = mcr_xmalloc((size_t)c->caplegs * 2 *
 		    sizeof(*c->legs));
+
+		memcpy(n, c->legs, (size_t)c->nlegs * sizeof(*c->legs));
+		if (c->legs != c->leg0)
+			free(c->legs);
+		c->legs = n;
+		c->caplegs *= 2;
 	}
 	c->legs[c->nlegs++] = l->hash;
 	c->nnew++;
@@ -712,6 +778,7 @@ cases_load(struct mcr_ingest *g)
 	if (g->casesok && dv == g->dataver)
 		return 0;
 	g->dataver = dv;
+	g->reloaded = 1;
 	free(g->cases);
 	g->cases = NULL;
 	g->ncases = g->capcases = 0;
@@ -1056,7 +1123,8 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 		for (int i = 0; i < c->nlegs; i++)
 			if (!hasleg(all, k, c->legs[i]))
 				all[k++] = c->legs[i];
-		free(c->legs);
+		if (c->legs != c->leg0)
+			free(c->legs);
 		c->legs = all;
 		c->nlegs = c->caplegs = k;
 	}
@@ -1165,6 +1233,40 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 	g->nrec++;
 }
 
+#define BLOOM_BITS	(1 << 23)	/* 1 MiB: 1% false hits at 800,000 calls */
+
+static void
+bloom_add(struct mcr_ingest *g, const char *key)
+{
+	uint64_t h = keyhash(key);
+
+	if (g->bloom == NULL)
+		g->bloom = mcr_xcalloc(BLOOM_BITS / 8, 1);
+	for (int i = 0; i < 4; i++, h = h >> 16 | h << 48) {
+		uint32_t b = (uint32_t)(h ^ (h >> 32) * 0x9e3779b1u) &
+		    (BLOOM_BITS - 1);
+
+		g->bloom[b / 8] |= (unsigned char)(1 << (b % 8));
+	}
+}
+
+static int
+bloom_has(struct mcr_ingest *g, const char *key)
+{
+	uint64_t h = keyhash(key);
+
+	if (g->bloom == NULL)
+		return 0;
+	for (int i = 0; i < 4; i++, h = h >> 16 | h << 48) {
+		uint32_t b = (uint32_t)(h ^ (h >> 32) * 0x9e3779b1u) &
+		    (BLOOM_BITS - 1);
+
+		if (!(g->bloom[b / 8] & (1 << (b % 8))))
+			return 0;
+	}
+	return 1;
+}
+
 /* Decide a settled call and store it; the heart of ingest. */
 static int
 persist(struct mcr_ingest *g, struct call *c)
@@ -1174,7 +1276,8 @@ persist(struct mcr_ingest *g, struct call *c)
 	int64_t case_id = -1, srcid;
 	int r, changed, wasmissed, isnew;
 
-	if (c->id == 0) {
+	if (c->id == 0 && (c->force || !g->premaxok || c->start <= g->premax +
+	    WINDOW || bloom_has(g, c->gkey))) {
 		if ((r = merge_stored(g, c)) == -1)
 			return -1;
 		if (r == 1) {
@@ -1212,6 +1315,7 @@ persist(struct mcr_ingest *g, struct call *c)
 		sqlite3_bind_int64(st, 23, c->id);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_failed(g->st, "store call");
+		bloom_add(g, c->gkey);
 		g->stats.calls++;
 	} else {
 		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
@@ -1287,8 +1391,20 @@ begin(struct mcr_ingest *g)
 	if (mcr_store_begin(g->st) == -1)
 		return -1;
 	g->intx = 1;
+	g->reloaded = 0;
 	if (cases_load(g) == -1)
 		return -1;
+	if (g->reloaded) {
+		/* the first batch, or another program wrote meanwhile */
+		if (sqlite3_prepare_v2(g->st->db, "SELECT max(started_at) FROM "
+		    "calls", -1, &st, NULL) != SQLITE_OK)
+			return store_failed(g->st, "read calls");
+		g->premax = sqlite3_step(st) == SQLITE_ROW &&
+		    sqlite3_column_type(st, 0) != SQLITE_NULL ?
+		    (time_t)sqlite3_column_int64(st, 0) : 0;
+		g->premaxok = 1;
+		sqlite3_finalize(st);
+	}
 	if (sqlite3_prepare_v2(g->st->db, "SELECT coalesce(max(id), 0) + 1 "
 	    "FROM calls", -1, &st, NULL) != SQLITE_OK)
 		return store_failed(g->st, "read call ids");
@@ -1408,8 +1524,7 @@ mcr_ingest_sweep(struct mcr_ingest *g)
 			continue;
 		if (g->nheld >= g->nbucket)
 			grow(g);
-		c = mcr_xcalloc(1, sizeof(*c));
-		c->gkey = mcr_xstrdup(k);
+		c = call_new(k);
 		c->start = (time_t)INT64_MAX / 2;
 		c->answer = c->end = -1;
 		c->off0 = -1;

@@ -30,18 +30,20 @@ mcr_pn_parse(const char *raw, const char *region, char *e164, size_t n,
 			return -1;
 		std::memcpy(e164, out.c_str(), out.size() + 1);
 		/*
-		 * Valid means a region claims the number and its type is
-		 * known: what IsValidNumber() computes, without a third pass
-		 * over the regions sharing the country code.
+		 * GetNumberType() finds the region that claims the number
+		 * and matches its patterns: a known type is exactly what
+		 * IsValidNumber() checks, so one pass gives both.  The
+		 * country is the main region of the calling code (+44: GB,
+		 * also for Guernsey or Jersey numbers), which saves a third
+		 * pass over the regions sharing it.
 		 */
-		u->GetRegionCodeForNumber(num, &rc);
-		if (rc.size() != 2 || rc == "ZZ")
-			return 0;
 		PhoneNumberUtil::PhoneNumberType t = u->GetNumberType(num);
 		if (t == PhoneNumberUtil::UNKNOWN)
 			return 0;
 		*valid = 1;
-		std::memcpy(country, rc.c_str(), 3);
+		u->GetRegionCodeForCountryCode(num.country_code(), &rc);
+		if (rc.size() == 2)
+			std::memcpy(country, rc.c_str(), 3);
 		*foreign = num.country_code() != u->GetCountryCodeForRegion(region);
 		switch (t) {
 		case PhoneNumberUtil::MOBILE:
