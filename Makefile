@@ -19,7 +19,7 @@ PKGCFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
 PKGLIBS	!= pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -ljansson -linih
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) -Ilib $(PKGCFLAGS) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) $(SAN) -Ilib $(CXXFLAGS)
-LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lstdc++ -lm
+LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lstdc++ -lm -lpthread
 
 # Rebuild everything when the flags change (a SANITIZE=1 run after a plain one).
 FLAGS_NOW := $(ALL_CFLAGS) | $(ALL_CXXFLAGS) | $(LDFLAGS)
@@ -31,7 +31,7 @@ endif
 PROGS	 = mcr-ingest
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
-	   lib/ingest.o
+	   lib/ingest.o lib/cdrq.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h
 UNITS	 = tests/unit-lib
 

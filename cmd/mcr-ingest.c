@@ -101,6 +101,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 {
 	struct mcr_filepos pos, old;
 	struct mcr_cdr *r;
+	struct mcr_cdrq *q = NULL;
 	struct mcr_leg leg;
 	struct stat sb;
 	FILE *fp;
@@ -168,11 +169,15 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 	final = !o->follow && (!S_ISREG(sb.st_mode) ||
 	    time(NULL) - sb.st_mtime > 60);
 	r = mcr_cdr_open(fmt, fp, name, cfg, pos.line);
+	/* a whole file is read on a thread of its own, while calls are stored */
+	q = o->follow ? NULL : mcr_cdrq_open(r, cfg, final);
 	for (;;) {
-		rc = mcr_cdr_next(r, &leg, final);
+		rc = q != NULL ? mcr_cdrq_next(q, &leg) : mcr_cdr_next(r, &leg,
+		    final);
 		if (rc == -2) {
 			mcr_warn("%s: not %s input: nothing stored (use -F to "
 			    "pick the format)", name, mcr_cdr_fmtname(fmt));
+			mcr_cdrq_close(q);
 			mcr_cdr_close(r);
 			status = MCR_EXIT_USAGE;
 			goto out;
@@ -182,12 +187,14 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 			continue;
 		}
 		if (rc == 1) {
-			mcr_ingest_leg(g, &leg, name, mcr_cdr_legoffset(r));
+			mcr_ingest_leg(g, &leg, name, q != NULL ?
+			    mcr_cdrq_legoffset(q) : mcr_cdr_legoffset(r));
 			if (++nrows % BATCH != 0)
 				continue;
-			showprogress(name, mcr_cdr_offset(r), sb.st_size, nrows);
-			pos.offset = mcr_cdr_offset(r);
-			pos.line = mcr_cdr_line(r);
+			pos.offset = q != NULL ? mcr_cdrq_offset(q) :
+			    mcr_cdr_offset(r);
+			pos.line = q != NULL ? mcr_cdrq_line(q) : mcr_cdr_line(r);
+			showprogress(name, pos.offset, sb.st_size, nrows);
 			if (mcr_ingest_flush(g, MCR_FLUSH_WINDOW, isstdin ?
 			    NULL : path, isstdin ? NULL : &pos,
 			    nrows % COMMIT == 0) == -1)
@@ -195,8 +202,8 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 			continue;
 		}
 		/* at the end of what is there */
-		pos.offset = mcr_cdr_offset(r);
-		pos.line = mcr_cdr_line(r);
+		pos.offset = q != NULL ? mcr_cdrq_offset(q) : mcr_cdr_offset(r);
+		pos.line = q != NULL ? mcr_cdrq_line(q) : mcr_cdr_line(r);
 		if (!o->follow) {
 			if (mcr_ingest_flush(g, MCR_FLUSH_ALL, isstdin ? NULL :
 			    path, isstdin ? NULL : &pos, 1) == -1)
@@ -270,6 +277,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 			nanosleep(&ts, NULL);
 		}
 	}
+	mcr_cdrq_close(q);
 	mcr_cdr_close(r);
 	if (progress)
 		fprintf(stderr, "\r\033[K");
@@ -278,6 +286,7 @@ out:
 		fclose(fp);
 	return status;
 storefail:
+	mcr_cdrq_close(q);
 	mcr_cdr_close(r);
 	if (!isstdin)
 		fclose(fp);

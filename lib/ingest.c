@@ -34,6 +34,8 @@ struct call {
 	char	 ctx[48];
 	char	 chan[48];
 	int	 crank;		/* 0 no caller yet, 1 from a helper leg, 2 own */
+	int	 normed;	/* ncaller and ncalled hold the numbers */
+	struct mcr_number ncaller, ncalled;
 	time_t	 cstart;	/* start of the leg the caller came from */
 	enum mcr_dir dir;
 	time_t	 start, answer, end;
@@ -392,6 +394,16 @@ hasleg(const uint64_t *legs, int n, uint64_t h)
 	return 0;
 }
 
+void
+mcr_leg_normalise(struct mcr_leg *l, const struct mcr_config *cfg)
+{
+	mcr_phone_norm(l->caller ? l->caller : "", cfg->region,
+	    cfg->ext_digits, &l->ncaller);
+	mcr_phone_norm(l->called ? l->called : "", cfg->region,
+	    cfg->ext_digits, &l->ncalled);
+	l->normed = 1;
+}
+
 int
 mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
     const char *file, int64_t off)
@@ -469,6 +481,11 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 		    sizeof(c->ctx));
 		mcr_strlcpy(c->chan, l->channel ? l->channel : "",
 		    sizeof(c->chan));
+		c->normed = l->normed;
+		if (l->normed) {
+			c->ncaller = l->ncaller;
+			c->ncalled = l->ncalled;
+		}
 	}
 	if (l->dir != MCR_DIR_UNKNOWN && (l->primary ||
 	    c->dir == MCR_DIR_UNKNOWN))
@@ -533,9 +550,15 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 	int base;
 
 	memset(d, 0, sizeof(*d));
-	mcr_phone_norm(c->crank ? c->caller : "", cfg->region, cfg->ext_digits,
-	    &d->num);
-	mcr_phone_norm(c->called, cfg->region, cfg->ext_digits, &callee);
+	if (c->normed) {
+		d->num = c->ncaller;
+		callee = c->ncalled;
+	} else {
+		mcr_phone_norm(c->crank ? c->caller : "", cfg->region,
+		    cfg->ext_digits, &d->num);
+		mcr_phone_norm(c->called, cfg->region, cfg->ext_digits,
+		    &callee);
+	}
 	d->dir = c->dir;
 	if (d->dir == MCR_DIR_UNKNOWN) {
 		if (inlist(&cfg->inbound_contexts, c->ctx) ||
@@ -1143,6 +1166,7 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 		s = (const char *)sqlite3_column_text(st, 17);
 		mcr_strlcpy(c->name, s ? s : "", sizeof(c->name));
 		c->crank = 2;
+		c->normed = 0;
 	}
 	if (sqlite3_column_int64(st, 5) < c->start)
 		c->start = (time_t)sqlite3_column_int64(st, 5);

@@ -322,6 +322,9 @@ struct mcr_leg {
 	char	 detail[160];	/* the fields that decided res */
 	long	 line;
 	uint64_t hash;		/* of the raw row */
+	/* set by mcr_leg_normalise(), perhaps on another thread */
+	int	 normed;
+	struct mcr_number ncaller, ncalled;
 };
 
 struct mcr_cdr;
@@ -355,6 +358,24 @@ int64_t	 mcr_cdr_legoffset(struct mcr_cdr *);
 /* Forget a partial line (after truncation) and reposition. */
 void	 mcr_cdr_reset(struct mcr_cdr *, int64_t offset, int64_t line);
 void	 mcr_cdr_close(struct mcr_cdr *);
+
+/* cdrq.c: a reader on its own thread, for large files */
+struct mcr_cdrq;
+
+/*
+ * Read r on a thread of its own, with legs normalised there
+ * (mcr_leg_normalise).  mcr_cdrq_next returns what mcr_cdr_next would,
+ * with final as given here; a leg's strings stay valid until the next
+ * call.  The offsets are those after the last leg returned.  r must not be
+ * used directly until mcr_cdrq_close.
+ */
+struct mcr_cdrq *mcr_cdrq_open(struct mcr_cdr *, const struct mcr_config *,
+	    int final);
+int	 mcr_cdrq_next(struct mcr_cdrq *, struct mcr_leg *);
+int64_t	 mcr_cdrq_offset(struct mcr_cdrq *);
+int64_t	 mcr_cdrq_line(struct mcr_cdrq *);
+int64_t	 mcr_cdrq_legoffset(struct mcr_cdrq *);
+void	 mcr_cdrq_close(struct mcr_cdrq *);
 
 /* csvmap.c: the column map of the csv format */
 struct mcr_csvmap *mcr_csvmap_new(void);
@@ -392,6 +413,8 @@ const char *mcr_outcome_name(int);
  */
 struct mcr_ingest *mcr_ingest_new(struct mcr_store *, const struct mcr_config *,
 	    FILE *out, int dry, int all);
+/* Normalise a leg's caller and called numbers ahead of mcr_ingest_leg. */
+void	 mcr_leg_normalise(struct mcr_leg *, const struct mcr_config *);
 /* Add a leg read at file offset off (the start of its row). */
 int	 mcr_ingest_leg(struct mcr_ingest *, const struct mcr_leg *,
 	    const char *file, int64_t off);

@@ -1,5 +1,6 @@
 /* Phone numbers: withheld markers, extensions, a cache over libphonenumber. */
 #include <ctype.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -26,6 +27,8 @@ struct entry {
 static struct entry *cache;
 static size_t ncache, capcache;
 static long nparse;
+/* the reader thread and the storing thread share the cache */
+static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 
 static const char *withheld[] = {
 	"anonymous", "restricted", "private", "withheld", "unknown",
@@ -178,9 +181,19 @@ cache_grow(void)
 	free(old);
 }
 
+static void norm(const char *, const char *, int, struct mcr_number *);
+
 void
 mcr_phone_norm(const char *raw, const char *region, int extd,
     struct mcr_number *r)
+{
+	pthread_mutex_lock(&mu);
+	norm(raw, region, extd, r);
+	pthread_mutex_unlock(&mu);
+}
+
+static void
+norm(const char *raw, const char *region, int extd, struct mcr_number *r)
 {
 	size_t len = strlen(raw);
 	uint64_t seed = (uint64_t)region[0] << 8 | (uint64_t)region[1] |
@@ -211,8 +224,11 @@ mcr_phone_norm(const char *raw, const char *region, int extd,
 	}
 	parse(raw, region, extd, r);
 	if (ncache + 1 > capcache * 7 / 10) {
-		if (capcache >= CACHE_MAX)
-			mcr_phone_reset();
+		if (capcache >= CACHE_MAX) {
+			free(cache);
+			cache = NULL;
+			ncache = capcache = 0;
+		}
 		cache_grow();
 	}
 	e = slot(h, h2);
@@ -228,9 +244,11 @@ mcr_phone_norm(const char *raw, const char *region, int extd,
 void
 mcr_phone_reset(void)
 {
+	pthread_mutex_lock(&mu);
 	free(cache);
 	cache = NULL;
 	ncache = capcache = 0;
+	pthread_mutex_unlock(&mu);
 }
 
 long
