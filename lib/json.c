@@ -72,8 +72,17 @@ mcr_json_kstr(struct mcr_buf *b, const char *key, const char *v)
 void
 mcr_json_kint(struct mcr_buf *b, const char *key, long long v)
 {
+	char d[24], *p = d + sizeof(d);
+	unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v :
+	    (unsigned long long)v;
+
 	mcr_json_key(b, key);
-	mcr_buf_printf(b, "%lld", v);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	mcr_buf_add(b, p, (size_t)(d + sizeof(d) - p));
 }
 
 void

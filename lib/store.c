@@ -170,8 +170,9 @@ struct mcr_store *
 mcr_store_open(const char *path, int busy_ms, int readonly)
 {
 	struct mcr_store *s = mcr_xcalloc(1, sizeof(*s));
-	int flags = readonly ? SQLITE_OPEN_READONLY :
-	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE;
+	/* one connection is only ever used by one thread: no mutexes */
+	int flags = (readonly ? SQLITE_OPEN_READONLY :
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX;
 
 	s->path = mcr_xstrdup(path);
 	if (sqlite3_open_v2(path, &s->db, flags, NULL) != SQLITE_OK) {
