@@ -10,8 +10,8 @@
 
 #include "mcr.h"
 
-#define QN	512		/* legs a block */
-#define QARENA	(QN * 400)	/* string bytes a block */
+#define QN	256		/* legs a block */
+#define QARENA	(65536 + QN * 300)	/* string bytes a block */
 #define QBLOCKS	4		/* blocks in flight */
 
 struct qitem {

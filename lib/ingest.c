@@ -676,11 +676,16 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 enum cstate { CS_OPEN, CS_OPEN_RESOLVABLE, CS_SKIPPED_RESOLVABLE,
     CS_EXPIRED, CS_CLOSED };
 
+/*
+ * Keyed by a 64-bit hash of the caller: 32 bytes an entry.  The UPDATEs
+ * that act on a case also check its caller, so even two callers sharing a
+ * hash could never touch each other's case.
+ */
 struct ccase {
-	char	 caller[20];
+	uint64_t h;		/* 0: empty */
 	int64_t	 id;
-	time_t	 opened, last;
-	enum cstate st;
+	uint32_t opened, last;	/* seconds since the epoch */
+	unsigned char st;
 };
 
 /*
@@ -726,13 +731,18 @@ resolvable(enum cstate st)
 }
 
 /* The slot of caller in the open-addressing table, or an empty one. */
-static struct ccase *
-cslot(struct mcr_ingest *g, const char *caller)
+static uint64_t
+callerhash(const char *caller)
 {
-	size_t i = (size_t)keyhash(caller) & (g->capcases - 1);
+	return keyhash(caller) | 1;
+}
 
-	while (g->cases[i].caller[0] != '\0' &&
-	    strcmp(g->cases[i].caller, caller) != 0)
+static struct ccase *
+cslot(struct mcr_ingest *g, uint64_t h)
+{
+	size_t i = (size_t)h & (g->capcases - 1);
+
+	while (g->cases[i].h != 0 && g->cases[i].h != h)
 		i = (i + 1) & (g->capcases - 1);
 	return &g->cases[i];
 }
@@ -742,8 +752,9 @@ cset(struct mcr_ingest *g, const char *caller, int64_t id, time_t opened,
     time_t last, enum cstate st)
 {
 	struct ccase *k;
+	uint64_t h = callerhash(caller);
 
-	if (g->ncases + 1 > g->capcases / 2) {
+	if (g->ncases + 1 > g->capcases / 10 * 7) {
 		struct ccase *old = g->cases;
 		size_t ocap = g->capcases;
 
@@ -751,21 +762,21 @@ cset(struct mcr_ingest *g, const char *caller, int64_t id, time_t opened,
 		g->cases = mcr_xcalloc(g->capcases, sizeof(*g->cases));
 		g->ncases = 0;
 		for (size_t i = 0; i < ocap; i++)
-			if (old[i].caller[0] != '\0') {
-				*cslot(g, old[i].caller) = old[i];
+			if (old[i].h != 0) {
+				*cslot(g, old[i].h) = old[i];
 				g->ncases++;
 			}
 		free(old);
 	}
-	k = cslot(g, caller);
-	if (k->caller[0] == '\0') {
-		mcr_strlcpy(k->caller, caller, sizeof(k->caller));
+	k = cslot(g, h);
+	if (k->h == 0) {
+		k->h = h;
 		g->ncases++;
 	}
 	k->id = id;
-	k->opened = opened;
-	k->last = last;
-	k->st = st;
+	k->opened = (uint32_t)opened;
+	k->last = (uint32_t)last;
+	k->st = (unsigned char)st;
 }
 
 static struct ccase *
@@ -775,8 +786,8 @@ cget(struct mcr_ingest *g, const char *caller)
 
 	if (g->capcases == 0)
 		return NULL;
-	k = cslot(g, caller);
-	return k->caller[0] != '\0' ? k : NULL;
+	k = cslot(g, callerhash(caller));
+	return k->h != 0 ? k : NULL;
 }
 
 static int
@@ -948,25 +959,26 @@ opencase(struct mcr_ingest *g, const struct call *c, struct decision *d,
 	int64_t id;
 
 	if (d->num.e164[0] != '\0' && (k = cget(g, d->num.e164)) != NULL &&
-	    isopen(k->st) && llabs((long long)(c->start - k->last)) <=
+	    isopen(k->st) && llabs((long long)c->start - k->last) <=
 	    g->cfg->cooldown) {
 		if ((st = store_prep(g->st, &g->s_cjoin, "UPDATE cases SET "
 		    "calls = calls + 1, last_call_at = max(last_call_at, ?1), "
 		    "opened_at = min(opened_at, ?1), after_hours = after_hours "
-		    "| ?2, updated_at = ?3 WHERE id = ?4 AND (" OPEN_STATES
-		    ")")) == NULL)
+		    "| ?2, updated_at = ?3 WHERE id = ?4 AND caller = ?5 AND ("
+		    OPEN_STATES ")")) == NULL)
 			return -1;
 		sqlite3_bind_int64(st, 1, (sqlite3_int64)c->start);
 		sqlite3_bind_int(st, 2, d->after_hours);
 		sqlite3_bind_int64(st, 3, (sqlite3_int64)mcr_now());
 		sqlite3_bind_int64(st, 4, k->id);
+		sqlite3_bind_text(st, 5, d->num.e164, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_failed(g->st, "join case");
 		if (sqlite3_changes(g->st->db) == 1) {
-			if (c->start > k->last)
-				k->last = c->start;
-			if (c->start < k->opened)
-				k->opened = c->start;
+			if (c->start > (time_t)k->last)
+				k->last = (uint32_t)c->start;
+			if (c->start < (time_t)k->opened)
+				k->opened = (uint32_t)c->start;
 			*case_id = k->id;
 			g->stats.cases_joined++;
 			return 0;
@@ -1005,15 +1017,18 @@ opencase(struct mcr_ingest *g, const struct call *c, struct decision *d,
 
 /* Close a case whose caller got through; k may be NULL. */
 static int
-resolve(struct mcr_ingest *g, int64_t id, struct ccase *k, time_t since,
-    const char *why, int64_t call_id)
+resolve(struct mcr_ingest *g, int64_t id, struct ccase *k, const char *caller,
+    time_t since, const char *why, int64_t call_id)
 {
 	sqlite3_stmt *st;
 
 	if ((st = store_prep(g->st, &g->s_cres, "UPDATE cases SET state = "
 	    "'resolved_by_call', reason = ?1, updated_at = ?2 WHERE id = ?3 "
-	    "AND opened_at <= ?4 AND (" RESOLVABLE ")")) == NULL)
+	    "AND opened_at <= ?4 AND (?5 IS NULL OR caller = ?5) AND ("
+	    RESOLVABLE ")")) == NULL)
 		return -1;
+	if (caller != NULL)
+		sqlite3_bind_text(st, 5, caller, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
 	sqlite3_bind_int64(st, 3, id);
@@ -1035,9 +1050,10 @@ resolve_caller(struct mcr_ingest *g, const struct call *c,
 	struct ccase *k;
 
 	if (d->num.e164[0] == '\0' || (k = cget(g, d->num.e164)) == NULL ||
-	    !resolvable(k->st) || k->opened > c->start)
+	    !resolvable(k->st) || (time_t)k->opened > c->start)
 		return 0;
-	return resolve(g, k->id, k, c->start, d->dir == MCR_DIR_IN ?
+	return resolve(g, k->id, k, d->num.e164, c->start, d->dir ==
+	    MCR_DIR_IN ?
 	    "a later call from the caller was answered" :
 	    "the practice called back and was answered", call_id);
 }
@@ -1262,7 +1278,7 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 	g->nrec++;
 }
 
-#define BLOOM_BITS	(1 << 23)	/* 1 MiB: 1% false hits at 800,000 calls */
+#define BLOOM_BITS	(1 << 22)	/* 512 KiB: 2% false hits at 500,000 calls */
 
 static void
 bloom_add(struct mcr_ingest *g, const char *key)
@@ -1369,7 +1385,7 @@ persist(struct mcr_ingest *g, struct call *c)
 		record(g, "missed_call", c->id, case_id, c, &d);
 	} else if (wasmissed && !d.missed) {
 		g->stats.corrected++;
-		if (case_id >= 0 && resolve(g, case_id, NULL, c->start,
+		if (case_id >= 0 && resolve(g, case_id, NULL, NULL, c->start,
 		    d.outcome == MCR_OUT_ANSWERED ? "the call was found "
 		    "answered by a later row" : "a later row shows the call "
 		    "was not missed", c->id) == -1)

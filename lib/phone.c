@@ -19,9 +19,9 @@
 struct entry {
 	uint64_t h;		/* 0: empty */
 	uint32_t h2;
-	char	 e164[17];
-	char	 country[3];
+	char	 country[2];
 	unsigned char type, foreign;
+	uint64_t digits;	/* the E.164 digits, and their count << 56 */
 };
 
 static struct entry *cache;
@@ -157,6 +157,35 @@ parse(const char *raw, const char *region, int extd, struct mcr_number *r)
 	r->foreign = foreign;
 }
 
+/* "+447400123456" in 64 bits: up to 15 digits, and how many there are. */
+static uint64_t
+pack(const char *e164)
+{
+	uint64_t v = 0, n = 0;
+
+	if (*e164 == '+')
+		e164++;
+	for (; *e164 >= '0' && *e164 <= '9' && n < 15; e164++, n++)
+		v = v * 10 + (uint64_t)(*e164 - '0');
+	return v | n << 56;
+}
+
+static void
+unpack(uint64_t p, char out[20])
+{
+	int n = (int)(p >> 56);
+	uint64_t v = p & ((1ULL << 56) - 1);
+
+	if (n == 0) {
+		out[0] = '\0';
+		return;
+	}
+	out[0] = '+';
+	out[n + 1] = '\0';
+	for (int i = n; i >= 1; i--, v /= 10)
+		out[i] = (char)('0' + v % 10);
+}
+
 static struct entry *
 slot(uint64_t h, uint32_t h2)
 {
@@ -213,7 +242,7 @@ norm(const char *raw, const char *region, int extd, struct mcr_number *r)
 		e = slot(h, h2);
 		if (e->h != 0) {
 			memset(r, 0, sizeof(*r));
-			memcpy(r->e164, e->e164, sizeof(e->e164));
+			unpack(e->digits, r->e164);
 			memcpy(r->country, e->country, sizeof(e->country));
 			r->type = (enum mcr_ltype)e->type;
 			r->foreign = e->foreign;
@@ -234,7 +263,7 @@ norm(const char *raw, const char *region, int extd, struct mcr_number *r)
 	e = slot(h, h2);
 	e->h = h;
 	e->h2 = h2;
-	mcr_strlcpy(e->e164, r->e164, sizeof(e->e164));
+	e->digits = pack(r->e164);
 	memcpy(e->country, r->country, sizeof(e->country));
 	e->type = (unsigned char)r->type;
 	e->foreign = (unsigned char)r->foreign;
