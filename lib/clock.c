@@ -248,6 +248,8 @@ struct mcr_tz {
 	char	 name[64];
 	int64_t	 chour;			/* cached naive hour, or INT64_MIN */
 	long	 coff;
+	int64_t	 oq;			/* cached UTC quarter hour, or INT64_MIN */
+	long	 ooff;
 };
 
 static char curzone[64];
@@ -289,7 +291,7 @@ mcr_tz_open(const char *name)
 	}
 	z = mcr_xcalloc(1, sizeof(*z));
 	mcr_strlcpy(z->name, name, sizeof(z->name));
-	z->chour = INT64_MIN;
+	z->chour = z->oq = INT64_MIN;
 	return z;
 }
 
@@ -299,16 +301,27 @@ mcr_tz_close(struct mcr_tz *z)
 	free(z);
 }
 
+/*
+ * Offsets change only on a quarter hour in every zone there is, so one
+ * lookup serves the whole quarter hour.
+ */
 long
 mcr_tz_offset(struct mcr_tz *z, time_t t)
 {
 	struct tm tm;
+	int64_t q = (int64_t)(t >= 0 ? t / 900 : (t - 899) / 900);
 
+	if (q == z->oq)
+		return z->ooff;
 	if (strcmp(z->name, "UTC") == 0)
-		return 0;
-	usezone(z);
-	localtime_r(&t, &tm);
-	return tm.tm_gmtoff;
+		z->ooff = 0;
+	else {
+		usezone(z);
+		localtime_r(&t, &tm);
+		z->ooff = tm.tm_gmtoff;
+	}
+	z->oq = q;
+	return z->ooff;
 }
 
 void

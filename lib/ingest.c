@@ -20,6 +20,7 @@
 #include "storeint.h"
 
 #define WINDOW		3600	/* a call's legs lie within this of its start */
+#define NPEND		16	/* new calls inserted by one statement */
 
 struct call {
 	struct call *next;	/* hash chain */
@@ -108,6 +109,13 @@ struct mcr_ingest {
 	int	 reloaded;		/* cases_load read the store again */
 	unsigned char *bloom;
 	FILE	*recfp;			/* records waiting for the commit */
+	struct pend {
+		struct call *c;
+		struct decision d;
+		int64_t	 srcid, case_id;
+	}	 pend[16];
+	int	 npend;
+	sqlite3_stmt *s_insn;
 	long	 nrec;
 	char	**block;
 	int	 nblock;
@@ -117,6 +125,7 @@ struct mcr_ingest {
 };
 
 static const char *intern(struct mcr_ingest *, const char *);
+static void pend_drop(struct mcr_ingest *);
 
 static const char *outnames[MCR_OUT_N] = { "answered", "no_answer", "busy",
     "failed", "abandoned_queue", "abandoned_ivr", "short_abandon",
@@ -336,6 +345,7 @@ mcr_ingest_free(struct mcr_ingest *g)
 		}
 	free(g->tab);
 	free(g->atab);
+	pend_drop(g);
 	calls_drop();
 	free(g->cases);
 	free(g->bloom);
@@ -1060,62 +1070,62 @@ resolve_caller(struct mcr_ingest *g, const struct call *c,
 
 static void
 bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d,
-    int64_t source_id, int64_t case_id)
+    int64_t source_id, int64_t case_id, int b)
 {
-	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
-	sqlite3_bind_text(st, 2, dirname_(d->dir), -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 1, c->gkey, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, b + 2, dirname_(d->dir), -1, SQLITE_STATIC);
 	if (d->caller[0])
-		sqlite3_bind_text(st, 3, d->caller, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 3, d->caller, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 3);
 	/* the caller_type of an outbound call is the practice's side */
-	sqlite3_bind_text(st, 4, mcr_phone_typename(d->dir == MCR_DIR_OUT ?
+	sqlite3_bind_text(st, b + 4, mcr_phone_typename(d->dir == MCR_DIR_OUT ?
 	    MCR_LT_INTERNAL : d->num.type), -1, SQLITE_STATIC);
 	if (d->num.country[0] && d->dir == MCR_DIR_IN)
-		sqlite3_bind_text(st, 5, d->num.country, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 5, d->num.country, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 5);
 	if (c->name[0])
-		sqlite3_bind_text(st, 6, c->name, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 6, c->name, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 6);
 	if (d->called[0])
-		sqlite3_bind_text(st, 7, d->called, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 7, d->called, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 7);
-	sqlite3_bind_int64(st, 8, (sqlite3_int64)c->start);
+	sqlite3_bind_int64(st, b + 8, (sqlite3_int64)c->start);
 	if (c->answer >= 0)
-		sqlite3_bind_int64(st, 9, (sqlite3_int64)c->answer);
+		sqlite3_bind_int64(st, b + 9, (sqlite3_int64)c->answer);
 	else
 		sqlite3_bind_null(st, 9);
 	if (c->end >= 0 && (c->flags & F_ENDED))
-		sqlite3_bind_int64(st, 10, (sqlite3_int64)c->end);
+		sqlite3_bind_int64(st, b + 10, (sqlite3_int64)c->end);
 	else
 		sqlite3_bind_null(st, 10);
 	if (d->ring_s >= 0)
-		sqlite3_bind_int64(st, 11, d->ring_s);
+		sqlite3_bind_int64(st, b + 11, d->ring_s);
 	else
 		sqlite3_bind_null(st, 11);
-	sqlite3_bind_int64(st, 12, d->talk_s);
-	sqlite3_bind_int(st, 13, (int)c->res);
+	sqlite3_bind_int64(st, b + 12, d->talk_s);
+	sqlite3_bind_int(st, b + 13, (int)c->res);
 	if (d->outcome != MCR_OUT_NONE)
-		sqlite3_bind_text(st, 14, outnames[d->outcome], -1,
+		sqlite3_bind_text(st, b + 14, outnames[d->outcome], -1,
 		    SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 14);
-	sqlite3_bind_int(st, 15, d->missed);
-	sqlite3_bind_int(st, 16, d->after_hours);
+	sqlite3_bind_int(st, b + 15, d->missed);
+	sqlite3_bind_int(st, b + 16, d->after_hours);
 	/* what a person answering looked like is not worth its bytes */
 	if (c->res != MCR_RES_ANSWERED && c->detail[0])
-		sqlite3_bind_text(st, 17, c->detail, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, b + 17, c->detail, -1, SQLITE_STATIC);
 	else
 		sqlite3_bind_null(st, 17);
-	sqlite3_bind_int64(st, 18, source_id);
-	sqlite3_bind_int64(st, 19, c->line);
-	sqlite3_bind_int(st, 20, c->flags);
-	sqlite3_bind_blob(st, 21, c->legs, c->nlegs * 8, SQLITE_STATIC);
+	sqlite3_bind_int64(st, b + 18, source_id);
+	sqlite3_bind_int64(st, b + 19, c->line);
+	sqlite3_bind_int(st, b + 20, c->flags);
+	sqlite3_bind_blob(st, b + 21, c->legs, c->nlegs * 8, SQLITE_STATIC);
 	if (case_id >= 0)
-		sqlite3_bind_int64(st, 22, case_id);
+		sqlite3_bind_int64(st, b + 22, case_id);
 	else
 		sqlite3_bind_null(st, 22);
 }
@@ -1312,6 +1322,75 @@ bloom_has(struct mcr_ingest *g, const char *key)
 	return 1;
 }
 
+/*
+ * New calls are inserted NPEND at a time: one statement, its cursors
+ * opened once, instead of NPEND.
+ */
+static int
+pend_flush(struct mcr_ingest *g)
+{
+	sqlite3_stmt *st;
+	int i, k;
+
+	if (g->npend == NPEND) {
+		if (g->s_insn == NULL) {
+			struct mcr_buf sql = { 0 };
+
+			mcr_buf_puts(&sql, "INSERT INTO calls (id, " CALLCOLS
+			    ") VALUES ");
+			for (i = 0; i < NPEND; i++) {
+				mcr_buf_printf(&sql, "%s(?%d", i ? ", " : "",
+				    i * 23 + 23);
+				for (k = 1; k <= 22; k++)
+					mcr_buf_printf(&sql, ", ?%d", i * 23 + k);
+				mcr_buf_puts(&sql, ")");
+			}
+			st = store_prep(g->st, &g->s_insn, sql.s);
+			mcr_buf_free(&sql);
+		} else
+			st = store_prep(g->st, &g->s_insn, NULL);
+		if (st == NULL)
+			return -1;
+		for (i = 0; i < NPEND; i++) {
+			struct pend *p = &g->pend[i];
+
+			bindcall(st, p->c, &p->d, p->srcid, p->case_id, i * 23);
+			sqlite3_bind_int64(st, i * 23 + 23, p->c->id);
+		}
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "store calls");
+	} else {
+		for (i = 0; i < g->npend; i++) {
+			struct pend *p = &g->pend[i];
+
+			if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO "
+			    "calls (id, " CALLCOLS ") VALUES (?23, ?1, ?2, ?3, "
+			    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
+			    " ?16, ?17, ?18, ?19, ?20, ?21, ?22)")) == NULL)
+				return -1;
+			bindcall(st, p->c, &p->d, p->srcid, p->case_id, 0);
+			sqlite3_bind_int64(st, 23, p->c->id);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return store_failed(g->st, "store call");
+		}
+	}
+	for (i = 0; i < g->npend; i++) {
+		bloom_add(g, g->pend[i].c->gkey);
+		call_free(g->pend[i].c);
+	}
+	g->npend = 0;
+	return 0;
+}
+
+/* Forget the pending inserts (after a failure: the batch rolls back). */
+static void
+pend_drop(struct mcr_ingest *g)
+{
+	for (int i = 0; i < g->npend; i++)
+		call_free(g->pend[i].c);
+	g->npend = 0;
+}
+
 /* Decide a settled call and store it; the heart of ingest. */
 static int
 persist(struct mcr_ingest *g, struct call *c)
@@ -1351,16 +1430,13 @@ persist(struct mcr_ingest *g, struct call *c)
 	    case_id < 0 && opencase(g, c, &d, c->id, &case_id) == -1)
 		return -1;
 	if (isnew) {
-		if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO calls (id, "
-		    CALLCOLS ") VALUES (?23, ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9,"
-		    " ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21,"
-		    " ?22)")) == NULL)
-			return -1;
-		bindcall(st, c, &d, srcid, case_id);
-		sqlite3_bind_int64(st, 23, c->id);
-		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_failed(g->st, "store call");
-		bloom_add(g, c->gkey);
+		/* stored with the next ones, in one statement */
+		struct pend *p = &g->pend[g->npend++];
+
+		p->c = c;
+		p->d = d;
+		p->srcid = srcid;
+		p->case_id = case_id;
 		g->stats.calls++;
 	} else {
 		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
@@ -1368,7 +1444,7 @@ persist(struct mcr_ingest *g, struct call *c)
 		    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
 		    "WHERE id = ?23")) == NULL)
 			return -1;
-		bindcall(st, c, &d, srcid, case_id);
+		bindcall(st, c, &d, srcid, case_id, 0);
 		sqlite3_bind_int64(st, 23, c->id);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_failed(g->st, "update call");
@@ -1376,7 +1452,9 @@ persist(struct mcr_ingest *g, struct call *c)
 	}
 	if (d.outcome == MCR_OUT_NONE) {
 		g->stats.pending++;
-		return 0;
+		if (isnew && g->npend == NPEND && pend_flush(g) == -1)
+			return -1;
+		return isnew;
 	}
 	if (isnew || changed)
 		g->stats.by_outcome[d.outcome]++;
@@ -1397,7 +1475,9 @@ persist(struct mcr_ingest *g, struct call *c)
 		return -1;
 	if (g->all && changed)
 		record(g, "call", c->id, case_id, c, &d);
-	return 0;
+	if (isnew && g->npend == NPEND && pend_flush(g) == -1)
+		return -1;
+	return isnew;
 }
 
 static int
@@ -1502,15 +1582,26 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 				v[n++] = c;
 	qsort(v, n, sizeof(*v), bystart);
 	for (size_t i = 0; i < n; i++) {
-		if (persist(g, v[i]) == -1) {
+		int r;
+
+		unlink_(g, v[i]);
+		g->nheld--;
+		r = persist(g, v[i]);
+		if (r != 1)
+			call_free(v[i]);	/* else a pending insert has it */
+		if (r == -1) {
+			while (++i < n) {
+				unlink_(g, v[i]);
+				g->nheld--;
+				call_free(v[i]);
+			}
 			free(v);
 			goto fail;
 		}
-		unlink_(g, v[i]);
-		g->nheld--;
-		call_free(v[i]);
 	}
 	free(v);
+	if (pend_flush(g) == -1)
+		goto fail;
 	if (!commit)
 		return 0;
 	if (pos != NULL) {
@@ -1532,6 +1623,7 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 	spill(g);
 	return 0;
 fail:
+	pend_drop(g);
 	g->intx = 0;
 	mcr_store_rollback(g->st);
 	if (g->recfp != NULL) {

@@ -186,7 +186,7 @@ mcr_store_open(const char *path, int busy_ms, int readonly)
 	sqlite3_extended_result_codes(s->db, 1);
 	if (!readonly && (store_exec(s, "PRAGMA journal_mode = WAL") == -1 ||
 	    store_exec(s, "PRAGMA synchronous = NORMAL") == -1 ||
-	    store_exec(s, "PRAGMA cache_size = -8192") == -1 ||
+	    store_exec(s, "PRAGMA cache_size = -6144") == -1 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
 	    migrate(s) == -1)) {
 		int e = errno;
