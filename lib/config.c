@@ -384,7 +384,7 @@ defaults(struct mcr_config *c)
 	c->short_abandon_missed = 0;
 	c->cooldown = 24 * 3600;
 	c->queue_wait = 3600;
-	c->settle_ms = 2000;
+	c->settle_ms = 300;
 	c->whatsapp_provider = mcr_xstrdup("outbox");
 	c->whatsapp_api_base = mcr_xstrdup("https://graph.facebook.com/v21.0");
 	c->sms_provider = mcr_xstrdup("none");
