@@ -69,6 +69,15 @@ pickformat(const struct opts *o, const struct mcr_config *cfg, FILE *fp,
 		return MCR_FMT_NONE;
 	}
 	n = fread(buf, 1, sizeof(buf) - 1, fp);
+	/* an empty file that is followed: wait for its first line */
+	while (o->follow && !stop && memchr(buf, '\n', n) == NULL) {
+		struct timespec ts = { 0, POLL_MS * 1000000L };
+
+		nanosleep(&ts, NULL);
+		clearerr(fp);
+		fseeko(fp, 0, SEEK_SET);
+		n = fread(buf, 1, sizeof(buf) - 1, fp);
+	}
 	fseeko(fp, 0, SEEK_SET);
 	if (n == 0)
 		return MCR_FMT_JSONL;	/* empty: any reader will do */

@@ -66,5 +66,14 @@ test_expect_success 'a partial line waits for its end' '
 	test "$(cat rc)" = 0 &&
 	test ! -s ferr
 '
+test_expect_success 'an empty followed file: the format is told by its first row' '
+	rm -f "$MCR_DB" &&
+	: >E.csv &&
+	follow E.csv eout eerr &&
+	sed -n 2p "$A" >>E.csv &&
+	wait_for "grep -q +447400123002 eout" &&
+	kill -TERM "$(cat pid)" && wait_for "test -s rc" &&
+	test "$(cat rc)" = 0 && test ! -s eerr
+'
 test_expect_code 2 '-f needs exactly one file' 'mcr-ingest -f a b'
 test_done
