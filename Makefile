@@ -28,10 +28,10 @@ ifneq ($(FLAGS_NOW),$(FLAGS_OLD))
 $(shell printf '%s\n' '$(FLAGS_NOW)' >.flags)
 endif
 
-PROGS	 = mcr-ingest
+PROGS	 = mcr-ingest mcr-admin
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
-	   lib/ingest.o lib/cdrq.o
+	   lib/ingest.o lib/cdrq.o lib/csv.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h
 UNITS	 = tests/unit-lib
 
@@ -52,10 +52,13 @@ lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBOBJ): $(HDRS) .flags
-cmd/mcr-ingest.o: $(HDRS) .flags
+cmd/mcr-ingest.o cmd/mcr-admin.o: $(HDRS) .flags
 
 mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
+
+mcr-admin: cmd/mcr-admin.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-admin.o lib/libmcr.a $(LIBS)
 
 tests/unit-lib: tests/unit-lib.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-lib.o lib/libmcr.a $(LIBS)
@@ -77,14 +80,16 @@ install: all
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
+	mkdir -p $(DESTDIR)$(MANDIR)/man8
+	cp man/*.8 $(DESTDIR)$(MANDIR)/man8/
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
-	for m in man/*.[157]; do \
+	for m in man/*.[1578]; do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 
 lint:
-	mandoc -Tlint -Wwarning man/*.[157]
+	mandoc -Tlint -Wwarning man/*.[1578]
 
 clean:
 	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o .flags

@@ -278,6 +278,28 @@ int	 mcr_store_filepos_set(struct mcr_store *, const char *path,
 int	 mcr_store_optedout(struct mcr_store *, const char *e164);
 int	 mcr_store_optout_add(struct mcr_store *, const char *e164,
 	    const char *source, time_t);
+/* 1 removed, 0 was not on the list, -1 error. */
+int	 mcr_store_optout_remove(struct mcr_store *, const char *e164);
+/* Call fn for each opt-out, oldest first; fn returns -1 to stop. */
+int	 mcr_store_optout_each(struct mcr_store *, int (*fn)(void *,
+	    const char *number, time_t at, const char *source), void *);
+/* Add or update a patient: first name and recall reason may be NULL. */
+int	 mcr_store_patient_put(struct mcr_store *, const char *e164,
+	    const char *first_name, const char *recall, time_t);
+
+/* csv.c: headed CSV files of the practice (patients, slots) */
+struct mcr_csv;
+
+/*
+ * Read fp as CSV, one record a line (BOM and CRLF accepted).  name is
+ * used in messages.  mcr_csv_next gives the fields of the next non-empty
+ * line (valid until the next call) and returns their count, or 0 at the
+ * end; lines longer than 64 KiB are reported and skipped (-1).
+ */
+struct mcr_csv *mcr_csv_open(FILE *, const char *name);
+int	 mcr_csv_next(struct mcr_csv *, char ***fields);
+long	 mcr_csv_line(struct mcr_csv *);
+void	 mcr_csv_close(struct mcr_csv *);
 
 /* cdr.c: phone-system exports to legs */
 

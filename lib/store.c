@@ -77,6 +77,12 @@ static const char *const migrations[] = {
 	"  number TEXT PRIMARY KEY,"
 	"  at INTEGER NOT NULL,"
 	"  source TEXT);",
+	/* 2: returning patients, for the wording of their message */
+	"CREATE TABLE patients ("
+	"  number TEXT PRIMARY KEY,"	/* E.164 */
+	"  first_name TEXT,"
+	"  recall TEXT,"		/* the reason they are due, if any */
+	"  updated_at INTEGER NOT NULL);",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -324,5 +330,62 @@ mcr_store_optout_add(struct mcr_store *s, const char *e164,
 	sqlite3_bind_text(st, 3, source, -1, SQLITE_STATIC);
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_failed(s, "add opt-out");
+	return 0;
+}
+
+int
+mcr_store_optout_remove(struct mcr_store *s, const char *e164)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(s, &s->st_optr, "DELETE FROM optouts WHERE "
+	    "number = ?")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(s, "remove opt-out");
+	return sqlite3_changes(s->db) > 0;
+}
+
+int
+mcr_store_optout_each(struct mcr_store *s, int (*fn)(void *, const char *,
+    time_t, const char *), void *arg)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT number, at, source FROM optouts "
+	    "ORDER BY at, number", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(s, "read opt-outs");
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, (const char *)sqlite3_column_text(st, 0),
+		    (time_t)sqlite3_column_int64(st, 1),
+		    (const char *)sqlite3_column_text(st, 2)) == -1)
+			break;
+	sqlite3_finalize(st);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return store_failed(s, "read opt-outs");
+	return 0;
+}
+
+int
+mcr_store_patient_put(struct mcr_store *s, const char *e164,
+    const char *first_name, const char *recall, time_t at)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(s, &s->st_pat, "INSERT INTO patients (number, "
+	    "first_name, recall, updated_at) VALUES (?1, ?2, ?3, ?4) ON "
+	    "CONFLICT(number) DO UPDATE SET first_name = ?2, recall = ?3, "
+	    "updated_at = ?4")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, e164, -1, SQLITE_STATIC);
+	if (first_name != NULL && *first_name)
+		sqlite3_bind_text(st, 2, first_name, -1, SQLITE_STATIC);
+	if (recall != NULL && *recall)
+		sqlite3_bind_text(st, 3, recall, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 4, (sqlite3_int64)at);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(s, "store patient");
 	return 0;
 }

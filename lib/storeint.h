@@ -8,7 +8,7 @@ struct mcr_store {
 	sqlite3	*db;
 	char	*path;
 	int	 busy;
-	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta;
+	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta, *st_optr, *st_pat;
 };
 
 /* Report the last error of the store; sets busy and errno; returns -1. */

@@ -30,7 +30,7 @@ test_count=0
 test_failed=0
 
 if [ -n "${VALGRIND:-}" ]; then
-	for p in mcr-ingest; do
+	for p in mcr-ingest mcr-admin; do
 		eval "$p() { valgrind -q --error-exitcode=99 --leak-check=full \
 		    --errors-for-leak-kinds=definite \"$TEST_ROOT/$p\" \"\$@\"; }"
 	done

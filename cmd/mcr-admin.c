@@ -1,0 +1,411 @@
+/* mcr-admin: set up and check the store and config; opt-outs; patients. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mcr.h"
+#include "json.h"
+
+struct opts {
+	const char *config, *db, *source;
+	int	 dry, verbose;
+};
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: %s [-hnv] [-c config] [-d store] [-s source] "
+	    "command [argument ...]\n"
+	    "commands: init | check | optout add number ... |\n"
+	    "          optout remove number ... | optout list |\n"
+	    "          import-patients file.csv\n", mcr_util_prog());
+	exit(MCR_EXIT_USAGE);
+}
+
+static const char *
+storepath(const struct opts *o, const struct mcr_config *cfg)
+{
+	return o->db != NULL ? o->db : cfg->store_path;
+}
+
+static int
+storefail(struct mcr_store *st)
+{
+	return st != NULL && mcr_store_busy(st) ? MCR_EXIT_TEMP :
+	    errno == EBUSY ? MCR_EXIT_TEMP : MCR_EXIT_PART;
+}
+
+/* Open the store for a change; with -n an in-memory copy of nothing. */
+static struct mcr_store *
+openrw(const struct opts *o, const struct mcr_config *cfg)
+{
+	const char *p = storepath(o, cfg);
+
+	if (o->dry && access(p, F_OK) == -1)
+		p = ":memory:";
+	return mcr_store_open(p, cfg->busy_timeout_ms, 0);
+}
+
+static int
+cmd_init(const struct opts *o, const struct mcr_config *cfg)
+{
+	const char *p = storepath(o, cfg);
+	struct mcr_store *st;
+
+	if (o->dry) {
+		fprintf(stderr, "%s: would %s the store %s (schema %d)\n",
+		    mcr_util_prog(), access(p, F_OK) == 0 ? "migrate" :
+		    "create", p, mcr_store_version());
+		return MCR_EXIT_OK;
+	}
+	if ((st = mcr_store_open(p, cfg->busy_timeout_ms, 0)) == NULL)
+		return storefail(NULL);
+	mcr_store_close(st);
+	if (o->verbose)
+		fprintf(stderr, "%s: store %s at schema %d\n", mcr_util_prog(),
+		    p, mcr_store_version());
+	return MCR_EXIT_OK;
+}
+
+/* A number as the practice would write it: E.164 or the national form. */
+static int
+number(const struct mcr_config *cfg, const char *arg, char *e164, size_t n)
+{
+	struct mcr_number num;
+
+	mcr_phone_norm(arg, cfg->region, cfg->ext_digits, &num);
+	if (num.e164[0] == '\0')
+		return -1;
+	mcr_strlcpy(e164, num.e164, n);
+	return 0;
+}
+
+static int
+check_numbers(const struct mcr_config *cfg, const struct mcr_list *l,
+    const char *key)
+{
+	char e[24];
+	int bad = 0;
+
+	for (int i = 0; i < l->n; i++)
+		if (number(cfg, l->v[i], e, sizeof(e)) == -1) {
+			mcr_warn("%s: [numbers] %s: '%s' is not a valid number",
+			    cfg->file ? cfg->file : "(built-in)", key, l->v[i]);
+			bad++;
+		}
+	return bad;
+}
+
+static int
+cmd_check(const struct opts *o, const struct mcr_config *cfg)
+{
+	const char *p = storepath(o, cfg);
+	struct mcr_store *st;
+	int bad = 0, days = 0, st2 = MCR_EXIT_OK;
+	FILE *fp;
+
+	for (int d = 0; d < 7; d++)
+		days += cfg->hours.nrange[d] > 0;
+	if (days == 0) {
+		mcr_warn("%s: [hours]: the practice is never open: every call "
+		    "would be after hours", cfg->file ? cfg->file : "(built-in)");
+		bad++;
+	}
+	bad += check_numbers(cfg, &cfg->own, "own");
+	bad += check_numbers(cfg, &cfg->staff, "staff");
+	if (cfg->blocklist != NULL) {
+		if ((fp = fopen(cfg->blocklist, "r")) == NULL) {
+			mcr_warn("%s: %s", cfg->blocklist, strerror(errno));
+			bad++;
+		} else {
+			char line[256], e[24];
+			long n = 0;
+
+			while (fgets(line, sizeof(line), fp) != NULL) {
+				char *s = line + strspn(line, " \t");
+
+				n++;
+				s[strcspn(s, "#;\r\n")] = '\0';
+				for (char *x = s + strlen(s); x > s &&
+				    (x[-1] == ' ' || x[-1] == '\t');)
+					*--x = '\0';
+				if (*s != '\0' && number(cfg, s, e,
+				    sizeof(e)) == -1) {
+					mcr_warn("%s:%ld: '%s' is not a valid "
+					    "number", cfg->blocklist, n, s);
+					bad++;
+				}
+			}
+			fclose(fp);
+		}
+	}
+	if (access(p, F_OK) == -1) {
+		mcr_warn("%s: no store yet: run mcr-admin init", p);
+		st2 = MCR_EXIT_PART;
+	} else if ((st = mcr_store_open(p, cfg->busy_timeout_ms, 1)) == NULL)
+		st2 = storefail(NULL);
+	else
+		mcr_store_close(st);
+	if (bad > 0)
+		return MCR_EXIT_USAGE;
+	if (st2 == MCR_EXIT_OK && o->verbose)
+		fprintf(stderr, "%s: %s: %s (%s, %s), store %s: ok\n",
+		    mcr_util_prog(), cfg->file ? cfg->file : "built-in defaults",
+		    cfg->name, mcr_config_clinic(cfg->type), cfg->timezone, p);
+	return st2;
+}
+
+static int
+printout(void *arg, const char *num, time_t at, const char *source)
+{
+	struct mcr_buf *b = arg;
+
+	mcr_buf_reset(b);
+	mcr_buf_puts(b, "{");
+	mcr_json_kstr(b, "type", "optout");
+	mcr_json_kstr(b, "id", num);
+	mcr_json_knull(b, "case_id");
+	mcr_json_kstr(b, "number", num);
+	mcr_json_ktime(b, "at", at);
+	mcr_json_kstr(b, "source", source);
+	mcr_buf_puts(b, "}\n");
+	fwrite(b->s, 1, b->len, stdout);
+	return 0;
+}
+
+static int
+cmd_optout(const struct opts *o, const struct mcr_config *cfg, int argc,
+    char *argv[])
+{
+	struct mcr_store *st;
+	struct mcr_buf b = { 0 };
+	int status = MCR_EXIT_OK, add, r;
+	char e[24], masked[32];
+
+	if (argc < 1)
+		usage();
+	if (strcmp(argv[0], "list") == 0) {
+		if (argc != 1)
+			usage();
+		if ((st = mcr_store_open(storepath(o, cfg),
+		    cfg->busy_timeout_ms, 1)) == NULL)
+			return storefail(NULL);
+		r = mcr_store_optout_each(st, printout, &b);
+		mcr_buf_free(&b);
+		if (r == -1)
+			status = storefail(st);
+		mcr_store_close(st);
+		return status;
+	}
+	if (strcmp(argv[0], "add") != 0 && strcmp(argv[0], "remove") != 0)
+		usage();
+	add = strcmp(argv[0], "add") == 0;
+	if (argc < 2)
+		usage();
+	if ((st = openrw(o, cfg)) == NULL)
+		return storefail(NULL);
+	if (mcr_store_begin(st) == -1) {
+		status = storefail(st);
+		mcr_store_close(st);
+		return status;
+	}
+	for (int i = 1; i < argc; i++) {
+		if (number(cfg, argv[i], e, sizeof(e)) == -1) {
+			mcr_warn("'%s': not a valid phone number", argv[i]);
+			status = MCR_EXIT_PART;
+			continue;
+		}
+		mcr_phone_mask(e, masked, sizeof(masked));
+		if (add)
+			r = mcr_store_optout_add(st, e, o->source ? o->source :
+			    "admin", mcr_now());
+		else if ((r = mcr_store_optout_remove(st, e)) == 0) {
+			mcr_warn("%s: not on the opt-out list", masked);
+			status = MCR_EXIT_PART;
+		}
+		if (r == -1) {
+			status = storefail(st);
+			mcr_store_rollback(st);
+			mcr_store_close(st);
+			return status;
+		}
+		if (o->dry || o->verbose)
+			fprintf(stderr, "%s: %s%s %s\n", mcr_util_prog(),
+			    o->dry ? "would " : "", add ? "opt out" :
+			    "opt back in", masked);
+	}
+	if (o->dry)
+		mcr_store_rollback(st);
+	else if (mcr_store_commit(st) == -1)
+		status = storefail(st);
+	mcr_store_close(st);
+	return status;
+}
+
+/* "First Name" -> "firstname" */
+static void
+squash(const char *s, char *out, size_t n)
+{
+	size_t k = 0;
+
+	for (; *s && k < n - 1; s++)
+		if (isalnum((unsigned char)*s))
+			out[k++] = (char)tolower((unsigned char)*s);
+	out[k] = '\0';
+}
+
+static int
+col(char **f, int n, const char *const *names)
+{
+	char sq[64];
+
+	for (int i = 0; i < n; i++) {
+		squash(f[i], sq, sizeof(sq));
+		for (int k = 0; names[k] != NULL; k++)
+			if (strcmp(sq, names[k]) == 0)
+				return i;
+	}
+	return -1;
+}
+
+static int
+cmd_patients(const struct opts *o, const struct mcr_config *cfg, int argc,
+    char *argv[])
+{
+	static const char *const numnames[] = { "number", "phone", "mobile",
+	    "mobilenumber", "phonenumber", "telephone", "tel", NULL };
+	static const char *const firstnames[] = { "firstname", "forename",
+	    "givenname", "first", NULL };
+	static const char *const recallnames[] = { "recall", "recallreason",
+	    "reason", NULL };
+	struct mcr_store *st;
+	struct mcr_csv *c;
+	char **f, e[24], name[64];
+	int n, cn, cf, cr, status = MCR_EXIT_OK;
+	long good = 0, bad = 0;
+	FILE *fp;
+
+	if (argc != 1)
+		usage();
+	if ((fp = fopen(argv[0], "r")) == NULL) {
+		mcr_warn("%s: %s", argv[0], strerror(errno));
+		return MCR_EXIT_PART;
+	}
+	c = mcr_csv_open(fp, argv[0]);
+	n = mcr_csv_next(c, &f);
+	if (n <= 0 || (cn = col(f, n, numnames)) == -1) {
+		mcr_warn("%s:1: expected a header with a number column "
+		    "(number, phone or mobile), first_name and recall", argv[0]);
+		mcr_csv_close(c);
+		fclose(fp);
+		return MCR_EXIT_USAGE;
+	}
+	cf = col(f, n, firstnames);
+	cr = col(f, n, recallnames);
+	if ((st = openrw(o, cfg)) == NULL || mcr_store_begin(st) == -1) {
+		status = storefail(st);
+		mcr_store_close(st);
+		mcr_csv_close(c);
+		fclose(fp);
+		return status;
+	}
+	while ((n = mcr_csv_next(c, &f)) != 0) {
+		if (n < 0 || cn >= n) {
+			if (n > 0)
+				mcr_warn("%s:%ld: no number column", argv[0],
+				    mcr_csv_line(c));
+			bad++;
+			continue;
+		}
+		if (number(cfg, f[cn], e, sizeof(e)) == -1) {
+			mcr_warn("%s:%ld: '%s' is not a valid phone number",
+			    argv[0], mcr_csv_line(c), f[cn]);
+			bad++;
+			continue;
+		}
+		/* the first name only: the message greets, nothing more */
+		mcr_utf8_from_cp1252(cf >= 0 && cf < n ? f[cf] : "", name,
+		    sizeof(name));
+		name[strcspn(name, " ")] = '\0';
+		if (mcr_store_patient_put(st, e, name, cr >= 0 && cr < n ?
+		    f[cr] : NULL, mcr_now()) == -1) {
+			status = storefail(st);
+			break;
+		}
+		good++;
+	}
+	if (status != MCR_EXIT_OK || o->dry)
+		mcr_store_rollback(st);
+	else if (mcr_store_commit(st) == -1)
+		status = storefail(st);
+	if (o->verbose || o->dry)
+		fprintf(stderr, "%s: %s: %s%ld patients, %ld bad rows\n",
+		    mcr_util_prog(), argv[0], o->dry ? "would import " : "",
+		    good, bad);
+	mcr_store_close(st);
+	mcr_csv_close(c);
+	fclose(fp);
+	if (status == MCR_EXIT_OK && bad > 0)
+		status = MCR_EXIT_PART;
+	return status;
+}
+
+int
+main(int argc, char *argv[])
+{
+	struct opts o;
+	struct mcr_config *cfg;
+	int ch, status;
+
+	mcr_util_setprog(argv[0]);
+	memset(&o, 0, sizeof(o));
+	while ((ch = getopt(argc, argv, "+c:d:hns:v")) != -1) {
+		switch (ch) {
+		case 'c':
+			o.config = optarg;
+			break;
+		case 'd':
+			o.db = optarg;
+			break;
+		case 'n':
+			o.dry = 1;
+			break;
+		case 's':
+			o.source = optarg;
+			break;
+		case 'v':
+			o.verbose = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	argc -= optind;
+	argv += optind;
+	if (argc < 1)
+		usage();
+	if ((cfg = mcr_config_load(o.config)) == NULL)
+		return MCR_EXIT_USAGE;
+	if (strcmp(argv[0], "init") == 0 && argc == 1)
+		status = cmd_init(&o, cfg);
+	else if (strcmp(argv[0], "check") == 0 && argc == 1)
+		status = cmd_check(&o, cfg);
+	else if (strcmp(argv[0], "optout") == 0)
+		status = cmd_optout(&o, cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "import-patients") == 0)
+		status = cmd_patients(&o, cfg, argc - 1, argv + 1);
+	else {
+		mcr_config_free(cfg);
+		usage();
+	}
+	mcr_config_free(cfg);
+	mcr_phone_reset();
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		mcr_warn("stdout: %s", strerror(errno));
+		if (status == MCR_EXIT_OK)
+			status = MCR_EXIT_PART;
+	}
+	return status;
+}

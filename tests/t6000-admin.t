@@ -1,0 +1,104 @@
+#!/bin/sh
+# mcr-admin: init, check, opt-outs, patients.
+. "$(dirname "$0")/lib.sh"
+
+test_expect_success 'init creates the store at the current schema' '
+	mcr-admin init &&
+	test "$(sql "PRAGMA user_version")" = 2 &&
+	test "$(sql "PRAGMA journal_mode")" = wal
+'
+test_expect_success 'init again changes nothing and says nothing' '
+	mcr-admin init >out 2>err && test ! -s out && test ! -s err
+'
+test_expect_success 'init -n creates nothing' '
+	mcr-admin -d new.db -n init 2>err && test ! -e new.db &&
+	grep -q "would create the store new.db" err
+'
+
+test_expect_success 'check passes on the defaults, quietly' '
+	mcr-admin check >out 2>err && test ! -s out && test ! -s err
+'
+test_expect_success 'check -v says what it checked' '
+	mcr-admin -v check 2>err && grep -q "store .*: ok" err
+'
+test_expect_success 'check names bad numbers, a closed week, blocklist lines' '
+	cat >"$MCR_CONFIG" <<-\EOT &&
+	[hours]
+	mon = closed
+	tue = closed
+	wed = closed
+	thu = closed
+	fri = closed
+	[numbers]
+	own = +441214960000, 12
+	blocklist = block
+	EOT
+	printf "07400123903\nnonsense\n" >block &&
+	mcr-admin check >out 2>err; test $? = 2 &&
+	grep -q "the practice is never open" err &&
+	grep -q "\[numbers\] own: .12. is not a valid number" err &&
+	grep -q "^mcr-admin: block:2: .nonsense. is not a valid number" err &&
+	: >"$MCR_CONFIG"
+'
+test_expect_code 1 'check without a store says to init' '
+	mcr-admin -d none.db check
+'
+test_expect_code 2 'config errors are usage errors' '
+	printf "[practice]\nnom = x\n" >bad.conf && mcr-admin -c bad.conf check
+'
+
+test_expect_success 'optout add normalises, list prints JSON lines' '
+	mcr-admin -s sms optout add 07400123001 "+44 7400 123002" &&
+	mcr-admin optout list >list &&
+	test "$(wc -l <list)" = 2 &&
+	grep -q "{\"type\":\"optout\",\"id\":\"+447400123001\",\"case_id\":null,\"number\":\"+447400123001\",\"at\":\"2026-01-05T12:00:00Z\",\"source\":\"sms\"}" list &&
+	test "$(sql "select count(*) from optouts")" = 2
+'
+test_expect_success 'optout add twice keeps one entry' '
+	mcr-admin optout add 07400123001 && test "$(sql "select count(*) from optouts")" = 2
+'
+test_expect_success 'an opted-out caller gets a skipped case from ingest' '
+	mcr-ingest "$TESTDATA/asterisk-21.csv" >/dev/null &&
+	test "$(sql "select reason from cases where caller = \"+447400123002\"")" = opted_out
+'
+test_expect_success 'optout remove, and a bad number among good ones' '
+	mcr-admin optout remove 07400123001 nonsense 2>err; test $? = 1 &&
+	grep -q "^mcr-admin: .nonsense.: not a valid phone number$" err &&
+	test "$(sql "select count(*) from optouts")" = 1
+'
+test_expect_success 'removing a number not on the list is reported, masked' '
+	mcr-admin optout remove 07400123009 2>err; test $? = 1 &&
+	grep -q "^mcr-admin: +44 7\*\*\* \*\*\*009: not on the opt-out list$" err
+'
+test_expect_success 'optout -n changes nothing' '
+	mcr-admin -n optout add 07400123005 2>err &&
+	grep -q "would opt out +44 7\*\*\* \*\*\*005" err &&
+	test "$(sql "select count(*) from optouts")" = 1
+'
+
+# patients.csv: 5 rows; 1004 has no valid number (reported, skipped);
+# the landline 1005 is kept (a returning patient may still be called
+# back).  First names only: "Carol Ann" is stored as "Carol".
+test_expect_success 'import-patients keeps the good rows, reports the bad' '
+	mcr-admin import-patients "$TESTDATA/patients.csv" 2>err; test $? = 1 &&
+	grep -q "patients.csv:5: .not a number. is not a valid phone number" err &&
+	sql "select number || \"|\" || coalesce(first_name, \"\") || \"|\" ||
+	    coalesce(recall, \"\") from patients order by number" >got &&
+	cat >want <<-\EOT &&
+	+441214960001|Eve|check-up
+	+447400123001|Alice|check-up
+	+447400123002|Bob|
+	+447400123003|Carol|hygienist
+	EOT
+	test_cmp want got
+'
+test_expect_success 'import again updates, never duplicates' '
+	mcr-admin import-patients "$TESTDATA/patients.csv" 2>/dev/null;
+	test "$(sql "select count(*) from patients")" = 4
+'
+test_expect_code 2 'a file without a number column is refused' '
+	printf "name,age\nx,1\n" >p.csv && mcr-admin import-patients p.csv
+'
+test_expect_code 2 'an unknown command is a usage error' 'mcr-admin frobnicate'
+test_expect_code 2 '-h prints the usage' 'mcr-admin -h'
+test_done
