@@ -312,7 +312,7 @@ summary(struct mcr_ingest *g)
 	const struct mcr_ingest_stats *s = mcr_ingest_stats(g);
 
 	fprintf(stderr, "%s: %ld rows (%ld already stored), %ld new calls, "
-	    "%ld updated, %ld missed, %ld corrected to answered, %ld "
+	    "%ld updated, %ld missed, %ld no longer missed, %ld "
 	    "undecided\n", mcr_util_prog(), s->rows, s->dup, s->calls,
 	    s->updated, s->missed, s->corrected, s->pending);
 	fprintf(stderr, "%s: outcomes:", mcr_util_prog());

@@ -240,8 +240,9 @@ mcr_time_fmt(time_t t, char buf[21])
 }
 
 /*
- * Zones go through the C library's tz code: the program is single-threaded,
- * and TZ is switched only when another zone is asked for.  Offsets are
+ * Zones go through the C library's tz code, from one thread only (the
+ * reader thread of cdrq.c never touches them); TZ is switched only when
+ * another zone is asked for.  Offsets are
  * cached per local hour, as rows come in time order.
  */
 struct mcr_tz {

@@ -17,7 +17,6 @@ struct ctx {
 	FILE	*fp;
 	int	 line;
 	int	 errors;
-	int	 toolong;
 	char	 section[32];
 };
 
@@ -286,12 +285,6 @@ handler(void *user, const char *sec, const char *k, const char *v)
 	const char *why = NULL;
 	int r;
 
-	if (x->toolong) {
-		mcr_warn("%s:%d: line too long", x->file, x->line);
-		x->errors++;
-		x->toolong = 0;
-		return 1;
-	}
 	r = setkey(x->c, sec, k, v, &why);
 	if (r == 2 && *sec == '\0') {
 		mcr_warn("%s:%d: '%s' is outside any [section]", x->file,
@@ -331,8 +324,7 @@ reader(char *buf, int n, void *stream)
 		size_t n;
 		int i;
 
-		if (*p == '[' && (n = strcspn(p + 1, "]")) < 40 &&
-		    p[1 + n] == ']') {
+		if (*p == '[' && p[1 + (n = strcspn(p + 1, "]"))] == ']') {
 			for (i = 0; known[i] != NULL; i++)
 				if (strlen(known[i]) == n &&
 				    strncmp(p + 1, known[i], n) == 0)
@@ -349,12 +341,10 @@ reader(char *buf, int n, void *stream)
 
 		while ((ch = fgetc(x->fp)) != EOF && ch != '\n')
 			;
-		x->toolong = 1;
 		buf[0] = '\0';
 		mcr_warn("%s:%d: line too long (at most %d characters)",
 		    x->file, x->line, n - 2);
 		x->errors++;
-		x->toolong = 0;
 	}
 	return r;
 }

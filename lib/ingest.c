@@ -1077,49 +1077,49 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d,
 	if (d->caller[0])
 		sqlite3_bind_text(st, b + 3, d->caller, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 3);
+		sqlite3_bind_null(st, b + 3);
 	/* the caller_type of an outbound call is the practice's side */
 	sqlite3_bind_text(st, b + 4, mcr_phone_typename(d->dir == MCR_DIR_OUT ?
 	    MCR_LT_INTERNAL : d->num.type), -1, SQLITE_STATIC);
 	if (d->num.country[0] && d->dir == MCR_DIR_IN)
 		sqlite3_bind_text(st, b + 5, d->num.country, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 5);
+		sqlite3_bind_null(st, b + 5);
 	if (c->name[0])
 		sqlite3_bind_text(st, b + 6, c->name, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 6);
+		sqlite3_bind_null(st, b + 6);
 	if (d->called[0])
 		sqlite3_bind_text(st, b + 7, d->called, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 7);
+		sqlite3_bind_null(st, b + 7);
 	sqlite3_bind_int64(st, b + 8, (sqlite3_int64)c->start);
 	if (c->answer >= 0)
 		sqlite3_bind_int64(st, b + 9, (sqlite3_int64)c->answer);
 	else
-		sqlite3_bind_null(st, 9);
+		sqlite3_bind_null(st, b + 9);
 	if (c->end >= 0 && (c->flags & F_ENDED))
 		sqlite3_bind_int64(st, b + 10, (sqlite3_int64)c->end);
 	else
-		sqlite3_bind_null(st, 10);
+		sqlite3_bind_null(st, b + 10);
 	if (d->ring_s >= 0)
 		sqlite3_bind_int64(st, b + 11, d->ring_s);
 	else
-		sqlite3_bind_null(st, 11);
+		sqlite3_bind_null(st, b + 11);
 	sqlite3_bind_int64(st, b + 12, d->talk_s);
 	sqlite3_bind_int(st, b + 13, (int)c->res);
 	if (d->outcome != MCR_OUT_NONE)
 		sqlite3_bind_text(st, b + 14, outnames[d->outcome], -1,
 		    SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 14);
+		sqlite3_bind_null(st, b + 14);
 	sqlite3_bind_int(st, b + 15, d->missed);
 	sqlite3_bind_int(st, b + 16, d->after_hours);
 	/* what a person answering looked like is not worth its bytes */
 	if (c->res != MCR_RES_ANSWERED && c->detail[0])
 		sqlite3_bind_text(st, b + 17, c->detail, -1, SQLITE_STATIC);
 	else
-		sqlite3_bind_null(st, 17);
+		sqlite3_bind_null(st, b + 17);
 	sqlite3_bind_int64(st, b + 18, source_id);
 	sqlite3_bind_int64(st, b + 19, c->line);
 	sqlite3_bind_int(st, b + 20, c->flags);
@@ -1127,7 +1127,7 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d,
 	if (case_id >= 0)
 		sqlite3_bind_int64(st, b + 22, case_id);
 	else
-		sqlite3_bind_null(st, 22);
+		sqlite3_bind_null(st, b + 22);
 }
 
 #define CALLCOLS "gkey, direction, caller, caller_type, caller_country, " \

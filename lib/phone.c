@@ -133,6 +133,10 @@ parse(const char *raw, const char *region, int extd, struct mcr_number *r)
 		return;
 	}
 	clean(raw, c, sizeof(c));
+	if (iswithheld(c)) {		/* "Name <anonymous>" */
+		r->type = MCR_LT_WITHHELD;
+		return;
+	}
 	n = strlen(c);
 	for (i = 0; i < n && isdigit((unsigned char)c[i]); i++)
 		;

@@ -80,7 +80,7 @@ test_expect_success 'a missed call later found answered is corrected' '
 	    s/\"2026-01-05 09:10:01\",,/\"2026-01-05 09:10:01\",/" >>ring.csv &&
 	touch -d "2026-01-01 00:00" ring.csv &&
 	mcr-ingest -v -a ring.csv >o2 2>err &&
-	grep -q "1 corrected to answered" err &&
+	grep -q "1 no longer missed" err &&
 	test "$(sql "select outcome || missed from calls")" = answered0 &&
 	test "$(sql "select state || \": \" || reason from cases")" = "resolved_by_call: the call was found answered by a later row" &&
 	grep -q "\"outcome\":\"answered\"" o2
