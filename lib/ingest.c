@@ -116,6 +116,13 @@ struct mcr_ingest {
 	}	 pend[16];
 	int	 npend;
 	sqlite3_stmt *s_insn;
+	struct pev {
+		int64_t	 case_id, call_id;
+		time_t	 at;
+		const char *state, *reason;
+	}	 pev[16];
+	int	 npev;
+	sqlite3_stmt *s_evn;
 	long	 nrec;
 	char	**block;
 	int	 nblock;
@@ -908,25 +915,76 @@ sourceid(struct mcr_ingest *g, const char *name)
 	return g->nameids[i];
 }
 
+/*
+ * Case events are inserted NPEND at a time, like calls.  state and reason
+ * are always string constants, so the pending ones keep pointers.
+ */
+static void
+bindev(sqlite3_stmt *st, const struct pev *e, int b)
+{
+	sqlite3_bind_int64(st, b + 1, e->case_id);
+	sqlite3_bind_int64(st, b + 2, (sqlite3_int64)e->at);
+	sqlite3_bind_text(st, b + 3, e->state, -1, SQLITE_STATIC);
+	if (e->reason != NULL)
+		sqlite3_bind_text(st, b + 4, e->reason, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, b + 4);
+	sqlite3_bind_int64(st, b + 5, e->call_id);
+}
+
+static int
+pev_flush(struct mcr_ingest *g)
+{
+	sqlite3_stmt *st;
+	int i;
+
+	if (g->npev == NPEND) {
+		if (g->s_evn == NULL) {
+			struct mcr_buf sql = { 0 };
+
+			mcr_buf_puts(&sql, "INSERT INTO case_events (case_id, "
+			    "at, state, reason, call_id) VALUES ");
+			for (i = 0; i < NPEND; i++)
+				mcr_buf_printf(&sql, "%s(?%d, ?%d, ?%d, ?%d, ?%d)",
+				    i ? ", " : "", i * 5 + 1, i * 5 + 2,
+				    i * 5 + 3, i * 5 + 4, i * 5 + 5);
+			st = store_prep(g->st, &g->s_evn, sql.s);
+			mcr_buf_free(&sql);
+		} else
+			st = store_prep(g->st, &g->s_evn, NULL);
+		if (st == NULL)
+			return -1;
+		for (i = 0; i < NPEND; i++)
+			bindev(st, &g->pev[i], i * 5);
+		if (sqlite3_step(st) != SQLITE_DONE)
+			return store_failed(g->st, "record case events");
+	} else {
+		for (i = 0; i < g->npev; i++) {
+			if ((st = store_prep(g->st, &g->s_ev, "INSERT INTO "
+			    "case_events (case_id, at, state, reason, call_id) "
+			    "VALUES (?, ?, ?, ?, ?)")) == NULL)
+				return -1;
+			bindev(st, &g->pev[i], 0);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				return store_failed(g->st, "record case event");
+		}
+	}
+	g->npev = 0;
+	return 0;
+}
+
 static int
 event(struct mcr_ingest *g, int64_t case_id, const char *state,
     const char *reason, int64_t call_id)
 {
-	sqlite3_stmt *st;
+	struct pev *e = &g->pev[g->npev++];
 
-	if ((st = store_prep(g->st, &g->s_ev, "INSERT INTO case_events "
-	    "(case_id, at, state, reason, call_id) VALUES (?, ?, ?, ?, ?)")) ==
-	    NULL)
-		return -1;
-	sqlite3_bind_int64(st, 1, case_id);
-	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
-	sqlite3_bind_text(st, 3, state, -1, SQLITE_STATIC);
-	if (reason != NULL)
-		sqlite3_bind_text(st, 4, reason, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(st, 5, call_id);
-	if (sqlite3_step(st) != SQLITE_DONE)
-		return store_failed(g->st, "record case event");
-	return 0;
+	e->case_id = case_id;
+	e->at = mcr_now();
+	e->state = state;
+	e->reason = reason;
+	e->call_id = call_id;
+	return g->npev == NPEND ? pev_flush(g) : 0;
 }
 
 /* Why a missed caller is not to be messaged, or NULL. */
@@ -1600,7 +1658,7 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 		}
 	}
 	free(v);
-	if (pend_flush(g) == -1)
+	if (pend_flush(g) == -1 || pev_flush(g) == -1)
 		goto fail;
 	if (!commit)
 		return 0;
@@ -1624,6 +1682,7 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 	return 0;
 fail:
 	pend_drop(g);
+	g->npev = 0;
 	g->intx = 0;
 	mcr_store_rollback(g->st);
 	if (g->recfp != NULL) {
