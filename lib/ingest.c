@@ -49,6 +49,7 @@ struct call {
 	uint64_t *legs;		/* leg0, or allocated past four legs */
 	uint64_t leg0[4];
 	char	 kbuf[48];	/* gkey, when it fits */
+	uint64_t kh;		/* keyhash(gkey) */
 	int	 nnew;		/* legs added in this run */
 	/* what the store had */
 	int64_t	 id;
@@ -165,10 +166,11 @@ keyhash(const char *s)
 	return mcr_util_hash(s, strlen(s), 0x6d6372);
 }
 
+/* h is keyhash(key): a key is hashed once however often it is looked up. */
 static struct call *
-find(struct call **tab, size_t nb, const char *key, int alias)
+findh(struct call **tab, size_t nb, const char *key, uint64_t h, int alias)
 {
-	struct call *c = tab[keyhash(key) & (nb - 1)];
+	struct call *c = tab[h & (nb - 1)];
 
 	for (; c != NULL; c = alias ? c->anext : c->next)
 		if (strcmp(alias ? c->alias : c->gkey, key) == 0)
@@ -176,10 +178,16 @@ find(struct call **tab, size_t nb, const char *key, int alias)
 	return NULL;
 }
 
+static struct call *
+find(struct call **tab, size_t nb, const char *key, int alias)
+{
+	return findh(tab, nb, key, keyhash(key), alias);
+}
+
 static void
 link_(struct mcr_ingest *g, struct call *c)
 {
-	size_t h = keyhash(c->gkey) & (g->nbucket - 1);
+	size_t h = c->kh & (g->nbucket - 1);
 
 	c->next = g->tab[h];
 	g->tab[h] = c;
@@ -195,7 +203,7 @@ unlink_(struct mcr_ingest *g, struct call *c)
 {
 	struct call **pp;
 
-	for (pp = &g->tab[keyhash(c->gkey) & (g->nbucket - 1)]; *pp != c;
+	for (pp = &g->tab[c->kh & (g->nbucket - 1)]; *pp != c;
 	    pp = &(*pp)->next)
 		;
 	*pp = c->next;
@@ -215,7 +223,7 @@ static struct call *freecalls;
 static int nfreecalls;
 
 static struct call *
-call_new(const char *gkey)
+call_new(const char *gkey, uint64_t kh)
 {
 	struct call *c = freecalls;
 	size_t n = strlen(gkey);
@@ -233,6 +241,7 @@ call_new(const char *gkey)
 		c->gkey = mcr_xstrdup(gkey);
 	c->legs = c->leg0;
 	c->caplegs = 4;
+	c->kh = kh;
 	return c;
 }
 
@@ -428,6 +437,7 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 	struct call *c;
 	time_t start, answer, end;
 	int rank;
+	uint64_t kh;
 
 	g->stats.rows++;
 	start = toutc(g, l, l->start, l->hint, 1);
@@ -435,15 +445,16 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 	end = toutc(g, l, l->end, start + (l->end - l->start), 0);
 	if (end >= 0 && end < start)
 		end = start;
-	if ((c = find(g->tab, g->nbucket, l->gkey, 0)) == NULL &&
-	    (c = find(g->atab, g->nbucket, l->gkey, 1)) == NULL &&
+	kh = keyhash(l->gkey);
+	if ((c = findh(g->tab, g->nbucket, l->gkey, kh, 0)) == NULL &&
+	    (c = findh(g->atab, g->nbucket, l->gkey, kh, 1)) == NULL &&
 	    l->alias != NULL &&
 	    (c = find(g->tab, g->nbucket, l->alias, 0)) == NULL)
 		c = find(g->atab, g->nbucket, l->alias, 1);
 	if (c == NULL) {
 		if (g->nheld >= g->nbucket)
 			grow(g);
-		c = call_new(l->gkey);
+		c = call_new(l->gkey, kh);
 		if (l->alias != NULL && strcmp(l->alias, l->gkey) != 0)
 			c->alias = mcr_xstrdup(l->alias);
 		c->start = start;
@@ -1349,10 +1360,8 @@ record(struct mcr_ingest *g, const char *type, int64_t id, int64_t case_id,
 #define BLOOM_BITS	(1 << 22)	/* 512 KiB: 2% false hits at 500,000 calls */
 
 static void
-bloom_add(struct mcr_ingest *g, const char *key)
+bloom_add(struct mcr_ingest *g, uint64_t h)
 {
-	uint64_t h = keyhash(key);
-
 	if (g->bloom == NULL)
 		g->bloom = mcr_xcalloc(BLOOM_BITS / 8, 1);
 	for (int i = 0; i < 4; i++, h = h >> 16 | h << 48) {
@@ -1364,10 +1373,8 @@ bloom_add(struct mcr_ingest *g, const char *key)
 }
 
 static int
-bloom_has(struct mcr_ingest *g, const char *key)
+bloom_has(struct mcr_ingest *g, uint64_t h)
 {
-	uint64_t h = keyhash(key);
-
 	if (g->bloom == NULL)
 		return 0;
 	for (int i = 0; i < 4; i++, h = h >> 16 | h << 48) {
@@ -1433,7 +1440,7 @@ pend_flush(struct mcr_ingest *g)
 		}
 	}
 	for (i = 0; i < g->npend; i++) {
-		bloom_add(g, g->pend[i].c->gkey);
+		bloom_add(g, g->pend[i].c->kh);
 		call_free(g->pend[i].c);
 	}
 	g->npend = 0;
@@ -1459,7 +1466,7 @@ persist(struct mcr_ingest *g, struct call *c)
 	int r, changed, wasmissed, isnew;
 
 	if (c->id == 0 && (c->force || !g->premaxok || c->start <= g->premax +
-	    WINDOW || bloom_has(g, c->gkey))) {
+	    WINDOW || bloom_has(g, c->kh))) {
 		if ((r = merge_stored(g, c)) == -1)
 			return -1;
 		if (r == 1) {
@@ -1720,7 +1727,7 @@ mcr_ingest_sweep(struct mcr_ingest *g)
 			continue;
 		if (g->nheld >= g->nbucket)
 			grow(g);
-		c = call_new(k);
+		c = call_new(k, keyhash(k));
 		c->start = (time_t)INT64_MAX / 2;
 		c->answer = c->end = -1;
 		c->off0 = -1;
