@@ -401,7 +401,15 @@ main(int argc, char *argv[])
 	for (int i = 0; i == 0 || i < argc; i++) {
 		if (status == MCR_EXIT_TEMP || status == MCR_EXIT_USAGE)
 			break;
+		/* a pipe cannot be read twice: look every call up */
+		if (argc == 0 || strcmp(argv[i], "-") == 0)
+			mcr_ingest_restart(g);
 		s = ingest(g, st, cfg, &o, argc == 0 ? "-" : argv[i]);
+		if (s == MCR_EXIT_PART && mcr_ingest_conflict(g)) {
+			/* legs of a call far apart: again, looking all up */
+			mcr_ingest_restart(g);
+			s = ingest(g, st, cfg, &o, argv[i]);
+		}
 		if (s > status)
 			status = s;
 		if (stop)

@@ -207,6 +207,9 @@ mcr_cdr_open(enum mcr_fmt fmt, FILE *fp, const char *name,
 	if (r->boff > 0 && (fmt == MCR_FMT_FREEPBX || fmt == MCR_FMT_TWILIO ||
 	    fmt == MCR_FMT_CSV))
 		readheader(r);
+	/* resumed: the format was told by the rows read on an earlier run */
+	if (r->boff > 0)
+		r->rows = 1;
 	return r;
 }
 
@@ -225,16 +228,19 @@ readheader(struct mcr_cdr *r)
 
 	if (fseeko(r->fp, 0, SEEK_SET) == -1)
 		return;
-	if ((n = getline(&line, &cap, r->fp)) > 0) {
+	/* the first line that is not blank, as the reader itself finds it */
+	for (int64_t no = 1; (n = getline(&line, &cap, r->fp)) > 0; no++) {
 		p = line;
-		if (n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
+		if (no == 1 && n >= 3 && memcmp(p, "\xef\xbb\xbf", 3) == 0) {
 			p += 3;
 			n -= 3;
 		}
 		while (n > 0 && (p[n - 1] == '\n' || p[n - 1] == '\r'))
 			p[--n] = '\0';
+		if (strspn(p, " \t") == (size_t)n)
+			continue;
 		split(r, p, (size_t)n);
-		r->line = 1;
+		r->line = no;
 		memset(&tmp, 0, sizeof(tmp));
 		if (r->fmt == MCR_FMT_FREEPBX)
 			parse_freepbx(r, &tmp);
@@ -243,6 +249,7 @@ readheader(struct mcr_cdr *r)
 		else
 			cdr_parse_csv(r, &tmp);
 		r->line = line0;
+		break;
 	}
 	free(line);
 	fseeko(r->fp, r->boff, SEEK_SET);
@@ -1021,6 +1028,9 @@ jtime(struct mcr_cdr *r, struct mcr_leg *l, json_t *o, const char *k1,
 		return 0;
 	if (json_is_integer(v)) {
 		*t = json_integer_value(v);
+		if (*t < 0 || *t > 32503680000LL)
+			return cdr_bad(r, "%s: %lld is not seconds since 1970",
+			    k1, (long long)*t);
 		l->utc = 1;
 		return 0;
 	}

@@ -234,8 +234,9 @@ mcr_time_fmt(time_t t, char buf[21])
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
-	strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	if (gmtime_r(&t, &tm) == NULL || tm.tm_year > 8099 ||
+	    strftime(buf, 21, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		mcr_strlcpy(buf, "0000-00-00T00:00:00Z", 21);
 	return buf;
 }
 

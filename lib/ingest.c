@@ -21,6 +21,7 @@
 
 #define WINDOW		3600	/* a call's legs lie within this of its start */
 #define NPEND		16	/* new calls inserted by one statement */
+#define MAXCALL		86400	/* no call lasts longer */
 
 struct call {
 	struct call *next;	/* hash chain */
@@ -107,6 +108,8 @@ struct mcr_ingest {
 	 */
 	time_t	 premax;
 	int	 premaxok;
+	int	 noskip;		/* look every call up: a key clashed */
+	int	 conflict;		/* the last failure was such a clash */
 	int	 reloaded;		/* cases_load read the store again */
 	unsigned char *bloom;
 	FILE	*recfp;			/* records waiting for the commit */
@@ -1197,12 +1200,17 @@ bindcall(sqlite3_stmt *st, const struct call *c, const struct decision *d,
 		sqlite3_bind_int64(st, b + 22, case_id);
 	else
 		sqlite3_bind_null(st, b + 22);
+	if (c->alias != NULL)
+		sqlite3_bind_text(st, b + 23, c->alias, -1, SQLITE_STATIC);
+	else
+		sqlite3_bind_null(st, b + 23);
 }
 
+#define NCOLS	23	/* bound columns of a call; its id is parameter 24 */
 #define CALLCOLS "gkey, direction, caller, caller_type, caller_country, " \
 	"caller_name, called, started_at, answered_at, ended_at, ring_s, " \
 	"talk_s, res, outcome, missed, after_hours, detail, source_id, " \
-	"source_line, flags, legs, case_id"
+	"source_line, flags, legs, case_id, alias"
 
 /*
  * Merge what the store holds of c's call into c.  Returns 1 when c brings
@@ -1219,11 +1227,14 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 	if ((st = store_prep(g->st, &g->s_get, "SELECT c.id, c.direction, "
 	    "c.caller, c.caller_type, c.called, c.started_at, c.answered_at, "
 	    "c.ended_at, c.res, c.outcome, c.missed, c.detail, s.name, "
-	    "c.source_line, c.flags, c.legs, c.case_id, c.caller_name FROM "
-	    "calls c LEFT JOIN sources s ON s.id = c.source_id WHERE "
-	    "c.gkey = ?")) == NULL)
+	    "c.source_line, c.flags, c.legs, c.case_id, c.caller_name, "
+	    "c.gkey, c.alias FROM calls c LEFT JOIN sources s ON "
+	    "s.id = c.source_id WHERE c.gkey = ?1 OR c.alias = ?1 OR "
+	    "c.gkey = ?2 OR c.alias = ?2 LIMIT 1")) == NULL)
 		return -1;
 	sqlite3_bind_text(st, 1, c->gkey, -1, SQLITE_STATIC);
+	if (c->alias != NULL)
+		sqlite3_bind_text(st, 2, c->alias, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(st)) != SQLITE_ROW)
 		return rc == SQLITE_DONE ? 0 : store_failed(g->st, "read call");
 	legs = sqlite3_column_blob(st, 15);
@@ -1236,6 +1247,24 @@ merge_stored(struct mcr_ingest *g, struct call *c)
 		return 1;
 	}
 	c->id = sqlite3_column_int64(st, 0);
+	/* found through the other leg's key: the stored keys stay */
+	s = (const char *)sqlite3_column_text(st, 18);
+	if (s != NULL && strcmp(s, c->gkey) != 0) {
+		const char *a = (const char *)sqlite3_column_text(st, 19);
+
+		if (c->alias == NULL || (a != NULL && strcmp(a, c->alias) != 0)) {
+			free(c->alias);
+			c->alias = mcr_xstrdup(a != NULL ? a : c->gkey);
+		}
+		if (c->gkey != c->kbuf)
+			free(c->gkey);
+		if (strlen(s) < sizeof(c->kbuf)) {
+			mcr_strlcpy(c->kbuf, s, sizeof(c->kbuf));
+			c->gkey = c->kbuf;
+		} else
+			c->gkey = mcr_xstrdup(s);
+		c->kh = keyhash(c->gkey);
+	}
 	/* the stored legs first, then the new ones not stored */
 	{
 		uint64_t *all = mcr_xmalloc((size_t)(n + c->nlegs) * 8);
@@ -1391,6 +1420,23 @@ bloom_has(struct mcr_ingest *g, uint64_t h)
  * New calls are inserted NPEND at a time: one statement, its cursors
  * opened once, instead of NPEND.
  */
+/*
+ * A new call whose key is stored already: its legs lie further apart than
+ * the lookup skipping allows.  Said nothing of: the program reads again
+ * with every call looked up (mcr_ingest_restart).
+ */
+static int
+clash(struct mcr_ingest *g, const char *what)
+{
+	if (!g->noskip && sqlite3_extended_errcode(g->st->db) ==
+	    SQLITE_CONSTRAINT_UNIQUE) {
+		g->conflict = 1;
+		errno = EEXIST;
+		return -1;
+	}
+	return store_failed(g->st, what);
+}
+
 static int
 pend_flush(struct mcr_ingest *g)
 {
@@ -1405,9 +1451,10 @@ pend_flush(struct mcr_ingest *g)
 			    ") VALUES ");
 			for (i = 0; i < NPEND; i++) {
 				mcr_buf_printf(&sql, "%s(?%d", i ? ", " : "",
-				    i * 23 + 23);
-				for (k = 1; k <= 22; k++)
-					mcr_buf_printf(&sql, ", ?%d", i * 23 + k);
+				    i * (NCOLS + 1) + NCOLS + 1);
+				for (k = 1; k <= NCOLS; k++)
+					mcr_buf_printf(&sql, ", ?%d",
+					    i * (NCOLS + 1) + k);
 				mcr_buf_puts(&sql, ")");
 			}
 			st = store_prep(g->st, &g->s_insn, sql.s);
@@ -1419,31 +1466,44 @@ pend_flush(struct mcr_ingest *g)
 		for (i = 0; i < NPEND; i++) {
 			struct pend *p = &g->pend[i];
 
-			bindcall(st, p->c, &p->d, p->srcid, p->case_id, i * 23);
-			sqlite3_bind_int64(st, i * 23 + 23, p->c->id);
+			bindcall(st, p->c, &p->d, p->srcid, p->case_id,
+			    i * (NCOLS + 1));
+			sqlite3_bind_int64(st, i * (NCOLS + 1) + NCOLS + 1,
+			    p->c->id);
 		}
 		if (sqlite3_step(st) != SQLITE_DONE)
-			return store_failed(g->st, "store calls");
+			return clash(g, "store calls");
 	} else {
 		for (i = 0; i < g->npend; i++) {
 			struct pend *p = &g->pend[i];
 
 			if ((st = store_prep(g->st, &g->s_ins, "INSERT INTO "
-			    "calls (id, " CALLCOLS ") VALUES (?23, ?1, ?2, ?3, "
+			    "calls (id, " CALLCOLS ") VALUES (?24, ?1, ?2, ?3, "
 			    "?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15,"
-			    " ?16, ?17, ?18, ?19, ?20, ?21, ?22)")) == NULL)
+			    " ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)")) == NULL)
 				return -1;
 			bindcall(st, p->c, &p->d, p->srcid, p->case_id, 0);
-			sqlite3_bind_int64(st, 23, p->c->id);
+			sqlite3_bind_int64(st, NCOLS + 1, p->c->id);
 			if (sqlite3_step(st) != SQLITE_DONE)
-				return store_failed(g->st, "store call");
+				return clash(g, "store call");
 		}
 	}
 	for (i = 0; i < g->npend; i++) {
 		bloom_add(g, g->pend[i].c->kh);
+		if (g->pend[i].c->alias != NULL)
+			bloom_add(g, keyhash(g->pend[i].c->alias));
 		call_free(g->pend[i].c);
 	}
 	g->npend = 0;
+	return 0;
+}
+
+static int
+inpend(const struct mcr_ingest *g, const struct call *c)
+{
+	for (int i = 0; i < g->npend; i++)
+		if (g->pend[i].c == c)
+			return 1;
 	return 0;
 }
 
@@ -1465,8 +1525,9 @@ persist(struct mcr_ingest *g, struct call *c)
 	int64_t case_id = -1, srcid;
 	int r, changed, wasmissed, isnew;
 
-	if (c->id == 0 && (c->force || !g->premaxok || c->start <= g->premax +
-	    WINDOW || bloom_has(g, c->kh))) {
+	if (c->id == 0 && (c->force || g->noskip || !g->premaxok ||
+	    c->start <= g->premax + MAXCALL || bloom_has(g, c->kh) ||
+	    (c->alias != NULL && bloom_has(g, keyhash(c->alias))))) {
 		if ((r = merge_stored(g, c)) == -1)
 			return -1;
 		if (r == 1) {
@@ -1506,11 +1567,11 @@ persist(struct mcr_ingest *g, struct call *c)
 	} else {
 		if ((st = store_prep(g->st, &g->s_upd, "UPDATE calls SET ("
 		    CALLCOLS ") = (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
-		    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22) "
-		    "WHERE id = ?23")) == NULL)
+		    " ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23)"
+		    " WHERE id = ?24")) == NULL)
 			return -1;
 		bindcall(st, c, &d, srcid, case_id, 0);
-		sqlite3_bind_int64(st, 23, c->id);
+		sqlite3_bind_int64(st, NCOLS + 1, c->id);
 		if (sqlite3_step(st) != SQLITE_DONE)
 			return store_failed(g->st, "update call");
 		g->stats.updated++;
@@ -1652,9 +1713,11 @@ mcr_ingest_flush(struct mcr_ingest *g, int quiet_ms, const char *path,
 		unlink_(g, v[i]);
 		g->nheld--;
 		r = persist(g, v[i]);
-		if (r != 1)
+		if (r == 0)
 			call_free(v[i]);	/* else a pending insert has it */
 		if (r == -1) {
+			if (!inpend(g, v[i]))
+				call_free(v[i]);
 			while (++i < n) {
 				unlink_(g, v[i]);
 				g->nheld--;
@@ -1740,4 +1803,27 @@ mcr_ingest_sweep(struct mcr_ingest *g)
 		return store_failed(g->st, "read undecided calls");
 	sqlite3_reset(st);
 	return 0;
+}
+
+int
+mcr_ingest_conflict(struct mcr_ingest *g)
+{
+	return g->conflict;
+}
+
+void
+mcr_ingest_restart(struct mcr_ingest *g)
+{
+	struct call *c, *n;
+
+	for (size_t i = 0; i < g->nbucket; i++) {
+		for (c = g->tab[i]; c != NULL; c = n) {
+			n = c->next;
+			call_free(c);
+		}
+		g->tab[i] = g->atab[i] = NULL;
+	}
+	g->nheld = 0;
+	g->noskip = 1;
+	g->conflict = 0;
 }

@@ -456,6 +456,14 @@ int	 mcr_ingest_flush(struct mcr_ingest *, int quiet_ms, const char *path,
 /* Calls held in memory. */
 size_t	 mcr_ingest_held(struct mcr_ingest *);
 /*
+ * 1 when the last failed flush met a call already stored that it took for
+ * a new one (legs of a call far apart in time): drop what is held with
+ * mcr_ingest_restart, which also makes every later call be looked up, and
+ * read the file again from its saved position.
+ */
+int	 mcr_ingest_conflict(struct mcr_ingest *);
+void	 mcr_ingest_restart(struct mcr_ingest *);
+/*
  * Take back the calls left undecided (a queue call with no exit) that are
  * now older than [ingest] queue_wait, to decide them at the next flush.
  */

@@ -256,6 +256,8 @@ norm(const char *raw, const char *region, int extd, struct mcr_number *r)
 		}
 	}
 	parse(raw, region, extd, r);
+	if (strlen(r->e164) > 16)
+		return;		/* more digits than an entry packs */
 	if (ncache + 1 > capcache * 7 / 10) {
 		if (capcache >= CACHE_MAX) {
 			free(cache);

@@ -42,7 +42,9 @@ static const char *const migrations[] = {
 	"  source_line INTEGER,"	/* and line */
 	"  flags INTEGER NOT NULL DEFAULT 0,"
 	"  legs BLOB NOT NULL,"		/* 8-byte fingerprints of its rows */
-	"  case_id INTEGER);"
+	"  case_id INTEGER,"
+	"  alias TEXT);"			/* another leg's key (FreeSWITCH) */
+	"CREATE INDEX calls_alias ON calls(alias) WHERE alias IS NOT NULL;"
 	"CREATE TABLE sources ("
 	"  id INTEGER PRIMARY KEY,"
 	"  name TEXT NOT NULL UNIQUE);"
