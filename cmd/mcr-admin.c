@@ -244,25 +244,13 @@ cmd_optout(const struct opts *o, const struct mcr_config *cfg, int argc,
 	return status;
 }
 
-/* "First Name" -> "firstname" */
-static void
-squash(const char *s, char *out, size_t n)
-{
-	size_t k = 0;
-
-	for (; *s && k < n - 1; s++)
-		if (isalnum((unsigned char)*s))
-			out[k++] = (char)tolower((unsigned char)*s);
-	out[k] = '\0';
-}
-
 static int
 col(char **f, int n, const char *const *names)
 {
 	char sq[64];
 
 	for (int i = 0; i < n; i++) {
-		squash(f[i], sq, sizeof(sq));
+		mcr_util_squash(f[i], sq, sizeof(sq));
 		for (int k = 0; names[k] != NULL; k++)
 			if (strcmp(sq, names[k]) == 0)
 				return i;

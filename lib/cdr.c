@@ -638,18 +638,6 @@ static const char *const colnames[CDR_NCOL][4] = {
 	[C_TWDURATION] = { "duration", NULL },
 };
 
-/* Lower case, letters and digits only: "Parent Call Sid" -> "parentcallsid". */
-static void
-squash(const char *s, char *out, size_t n)
-{
-	size_t o = 0;
-
-	for (; *s && o < n - 1; s++)
-		if (isalnum((unsigned char)*s))
-			out[o++] = (char)tolower((unsigned char)*s);
-	out[o] = '\0';
-}
-
 static void
 header(struct mcr_cdr *r, int first, int last)
 {
@@ -658,7 +646,7 @@ header(struct mcr_cdr *r, int first, int last)
 	for (int c = first; c <= last; c++)
 		r->col[c] = -1;
 	for (int i = 0; i < r->nf && i < MAXF; i++) {
-		squash(F(r, i), sq, sizeof(sq));
+		mcr_util_squash(F(r, i), sq, sizeof(sq));
 		for (int c = first; c <= last; c++)
 			for (int k = 0; colnames[c][k] != NULL; k++)
 				if (r->col[c] == -1 &&
@@ -1321,7 +1309,7 @@ mcr_cdr_detect(const char *data, size_t n)
 		if (d >= 9 && d <= 11 && line[d] == '|')
 			return MCR_FMT_QUEUE;
 	}
-	squash(line, sq, sizeof(sq));
+	mcr_util_squash(line, sq, sizeof(sq));
 	if (strncmp(sq, "calldate", 8) == 0 && strstr(sq, "disposition"))
 		return MCR_FMT_FREEPBX;
 	memset(&r, 0, sizeof(r));
@@ -1331,7 +1319,7 @@ mcr_cdr_detect(const char *data, size_t n)
 		int sid = 0, status = 0, from = 0;
 
 		for (int i = 0; i < r.nf; i++) {
-			squash(F(&r, i), sq, sizeof(sq));
+			mcr_util_squash(F(&r, i), sq, sizeof(sq));
 			sid |= strcmp(sq, "sid") == 0 || strcmp(sq,
 			    "callsid") == 0;
 			status |= strcmp(sq, "status") == 0;

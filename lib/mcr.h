@@ -40,6 +40,11 @@ int	 mcr_util_num(const char *, long long, long long, long long *,
 	    const char **);
 /* 64-bit hash of n bytes, stable across runs and machines. */
 uint64_t mcr_util_hash(const void *, size_t, uint64_t seed);
+/*
+ * A header name reduced to lower-case letters and digits, so that "Parent
+ * Call Sid", "parent_call_sid" and "ParentCallSid" compare equal.
+ */
+void	 mcr_util_squash(const char *, char *out, size_t);
 /* Copy at most size-1 bytes and terminate; returns strlen(src). */
 size_t	 mcr_strlcpy(char *, const char *, size_t);
 /* Return 1 if s is valid UTF-8. */

@@ -1,4 +1,5 @@
 /* Messages, allocation, numbers, hashing, strings. */
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
@@ -148,6 +149,17 @@ mcr_util_hash(const void *data, size_t n, uint64_t seed)
 		k = k << 8 | p[i];
 	h = (h ^ mix(k ^ 0x5bd1e995)) * 0x9e3779b97f4a7c15ULL;
 	return mix(h);
+}
+
+void
+mcr_util_squash(const char *s, char *out, size_t n)
+{
+	size_t o = 0;
+
+	for (; *s && o < n - 1; s++)
+		if (isalnum((unsigned char)*s))
+			out[o++] = (char)tolower((unsigned char)*s);
+	out[o] = '\0';
 }
 
 size_t
