@@ -1,5 +1,4 @@
 /* mcr-admin: set up and check the store and config; opt-outs; patients. */
-#include <ctype.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
