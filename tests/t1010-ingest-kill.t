@@ -1,0 +1,53 @@
+#!/bin/sh
+# Killed at any moment, ingest loses nothing and stores nothing twice: runs
+# killed with SIGKILL at varied moments, then one to the end, leave the
+# same calls and cases as a single clean run.  Where each kill lands does
+# not matter to the outcome, only to how much work is redone.
+. "$(dirname "$0")/lib.sh"
+
+MCR_NOW=2026-01-01T00:00:00Z
+export MCR_NOW
+
+# the store's content, independent of ids and of when it was written
+digest() {
+	sqlite3 -batch "$1" "select gkey, direction, coalesce(caller, '-'),
+	    started_at, coalesce(answered_at, '-'), coalesce(outcome, '-'),
+	    missed, length(legs) from calls order by gkey;
+	    select coalesce(caller, '-'), state, coalesce(reason, '-'), calls,
+	    opened_at, last_call_at from cases order by caller, opened_at, state;"
+}
+
+test_expect_success 'a clean run of 40,000 rows' '
+	"$TEST_ROOT/scripts/gen-cdr" -s 5 -n 40000 -c 21 >cdr.csv &&
+	touch -d "2026-01-01 00:00" cdr.csv &&
+	mcr-ingest -d ref.db cdr.csv >/dev/null &&
+	digest ref.db >want &&
+	test "$(sqlite3 ref.db "select count(*) from calls")" -gt 25000
+'
+
+# The file grows by 2,000 rows before each run, so every run has work to
+# be killed in; kills land 5 to 200 ms in: before, during or after the
+# run's commit, depending on the machine.
+test_expect_success '20 runs killed at varied moments, then one to the end' '
+	: >grow.csv &&
+	i=0 &&
+	while [ $i -lt 20 ]; do
+		sed -n "$((i * 2000 + 1)),$((i * 2000 + 2000))p" cdr.csv >>grow.csv &&
+		touch -d "2026-01-01 00:00" grow.csv &&
+		mcr-ingest -d kill.db grow.csv >/dev/null 2>>err &
+		pid=$! &&
+		ms=$(( ((i * 37) % 40 + 1) * 5 )) &&
+		sleep "$((ms / 1000)).$(printf %03d $((ms % 1000)))" &&
+		if kill -KILL $pid 2>/dev/null; then echo >>killed; fi
+		wait $pid 2>/dev/null
+		i=$((i + 1))
+	done &&
+	cmp -s grow.csv cdr.csv &&
+	mcr-ingest -d kill.db grow.csv >/dev/null &&
+	sqlite3 kill.db "update sources set name = \"cdr.csv\"" &&
+	digest kill.db >got &&
+	test_cmp want got &&
+	sqlite3 kill.db "PRAGMA integrity_check" >ic && test "$(cat ic)" = ok
+'
+say "# $(wc -l <killed 2>/dev/null || echo 0) of 20 runs were killed before they ended"
+test_done
