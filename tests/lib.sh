@@ -29,11 +29,20 @@ export PATH HOME TZ LC_ALL MCR_DB MCR_CONFIG MCR_NOW TESTDATA SHARED
 test_count=0
 test_failed=0
 
+# make check VALGRIND=1: every program runs under valgrind, and a leak or
+# memory error of the project's own code fails the test (exit 99)
 if [ -n "${VALGRIND:-}" ]; then
+	mkdir -p "$TRASH/.bin"
 	for p in mcr-ingest mcr-admin; do
-		eval "$p() { valgrind -q --error-exitcode=99 --leak-check=full \
-		    --errors-for-leak-kinds=definite \"$TEST_ROOT/$p\" \"\$@\"; }"
+		cat >"$TRASH/.bin/$p" <<-EOT
+		#!/bin/sh
+		exec valgrind -q --error-exitcode=99 --leak-check=full \\
+		    --show-leak-kinds=definite --errors-for-leak-kinds=definite \\
+		    "$TEST_ROOT/$p" "\$@"
+		EOT
+		chmod +x "$TRASH/.bin/$p"
 	done
+	PATH=$TRASH/.bin:$PATH
 fi
 
 say() {
