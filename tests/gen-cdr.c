@@ -758,6 +758,24 @@ struct result {
 	int64_t	 end;
 };
 
+/* The system answers (an announcement, a menu) and the caller hangs up. */
+static void
+system_answers(struct gen *g, struct leg *l, const char *ctx, const char *app,
+    const char *data, int64_t end, struct result *res)
+{
+	l->dst = "s";
+	l->dcontext = ctx;
+	l->dstchan = "";
+	l->app = app;
+	l->data = data;
+	l->answer = l->start;
+	l->end = end;
+	l->disp = "ANSWERED";
+	emit(g, l);
+	res->end = l->end;
+	res->gaveup = l->end - l->start < 5;
+}
+
 /* The trunk leg then voicemail. */
 static void
 voicemail(struct gen *g, struct leg *l, int64_t at, const char *box,
@@ -800,35 +818,17 @@ inbound(struct gen *g, struct call *c, struct slotinfo *si, struct result *res)
 	l.dcontext = "from-trunk";
 
 	if (!si->open) {
-		if (chance(0.6)) {
-			l.dst = "s";
-			l.dcontext = "app-announcement-1";
-			l.dstchan = "";
-			l.app = "Playback";
-			l.data = "custom/surgery-closed";
-			l.answer = s;
-			l.end = s + 2 + (int64_t)expo(15);
-			l.disp = "ANSWERED";
-			emit(g, &l);
-			res->end = l.end;
-			res->gaveup = l.end - s < 5;
-		} else
+		if (chance(0.6))
+			system_answers(g, &l, "app-announcement-1", "Playback",
+			    "custom/surgery-closed", s + 2 + (int64_t)expo(15), res);
+		else
 			voicemail(g, &l, s + 1, "201", "u", res);
 		return;
 	}
 	if (chance(0.02 + 0.04 * si->load)) {
 		/* hung up in the menu */
-		l.dst = "s";
-		l.dcontext = "ivr-1";
-		l.dstchan = "";
-		l.app = "BackGround";
-		l.data = "custom/welcome-menu";
-		l.answer = s;
-		l.end = s + 1 + (int64_t)expo(10);
-		l.disp = "ANSWERED";
-		emit(g, &l);
-		res->end = l.end;
-		res->gaveup = l.end - s < 5;
+		system_answers(g, &l, "ivr-1", "BackGround",
+		    "custom/welcome-menu", s + 1 + (int64_t)expo(10), res);
 		return;
 	}
 	res->answered = !chance(0.04 + 0.21 * si->load);
