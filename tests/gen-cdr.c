@@ -41,6 +41,8 @@
  * No libm: floating point is only + - * / so the output does not depend
  * on the C library; build with -ffp-contract=off.
  */
+#define _POSIX_C_SOURCE 200809L
+
 #include <errno.h>
 #include <limits.h>
 #include <stdint.h>
