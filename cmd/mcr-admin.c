@@ -42,8 +42,8 @@ openrw(const struct opts *o, const struct mcr_config *cfg)
 {
 	const char *p = storepath(o, cfg);
 
-	if (o->dry && access(p, F_OK) == -1)
-		p = ":memory:";
+	if (o->dry)
+		return mcr_store_open_dry(p, cfg->busy_timeout_ms);
 	return mcr_store_open(p, cfg->busy_timeout_ms, 0);
 }
 

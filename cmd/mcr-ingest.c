@@ -382,9 +382,8 @@ main(int argc, char *argv[])
 	if ((cfg = mcr_config_load(o.config)) == NULL)
 		return MCR_EXIT_USAGE;
 	dbpath = o.db ? o.db : cfg->store_path;
-	if (o.dry && access(dbpath, F_OK) == -1)
-		dbpath = ":memory:";
-	if ((st = mcr_store_open(dbpath, cfg->busy_timeout_ms, 0)) == NULL) {
+	if ((st = o.dry ? mcr_store_open_dry(dbpath, cfg->busy_timeout_ms) :
+	    mcr_store_open(dbpath, cfg->busy_timeout_ms, 0)) == NULL) {
 		mcr_config_free(cfg);
 		return errno == EBUSY ? MCR_EXIT_TEMP : MCR_EXIT_PART;
 	}

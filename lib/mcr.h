@@ -256,6 +256,12 @@ struct mcr_store;
  */
 struct mcr_store *mcr_store_open(const char *path, int busy_ms, int readonly);
 void	 mcr_store_close(struct mcr_store *);
+/*
+ * Open for a dry run, which rolls back all it does: the store itself when
+ * its schema is current, an empty store in memory when there is none, and
+ * an in-memory copy brought up to date when its schema is older.
+ */
+struct mcr_store *mcr_store_open_dry(const char *path, int busy_ms);
 /* Begin, commit, roll back; -1 on error, errno EBUSY when busy. */
 int	 mcr_store_begin(struct mcr_store *);
 int	 mcr_store_commit(struct mcr_store *);

@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -390,4 +391,54 @@ mcr_store_patient_put(struct mcr_store *s, const char *e164,
 	if (sqlite3_step(st) != SQLITE_DONE)
 		return store_failed(s, "store patient");
 	return 0;
+}
+
+/*
+ * For a dry run: the store as it is when its schema is current (the caller
+ * rolls its work back), an empty one in memory when there is none, and an
+ * in-memory copy brought to the current schema when it is older, so that
+ * not even a migration is left behind.
+ */
+struct mcr_store *
+mcr_store_open_dry(const char *path, int busy_ms)
+{
+	struct mcr_store *s, *m;
+	sqlite3_backup *b;
+	sqlite3_stmt *st;
+	int v = 0, rc;
+
+	if (access(path, F_OK) == -1)
+		return mcr_store_open(":memory:", busy_ms, 0);
+	if ((s = mcr_store_open(path, busy_ms, 1)) == NULL)
+		return NULL;
+	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
+	    SQLITE_OK) {
+		if (sqlite3_step(st) == SQLITE_ROW)
+			v = sqlite3_column_int(st, 0);
+		sqlite3_finalize(st);
+	}
+	if (v >= NMIGRATIONS) {
+		mcr_store_close(s);
+		return mcr_store_open(path, busy_ms, 0);
+	}
+	m = mcr_xcalloc(1, sizeof(*m));
+	m->path = mcr_xstrdup(path);
+	if (sqlite3_open(":memory:", &m->db) != SQLITE_OK ||
+	    (b = sqlite3_backup_init(m->db, "main", s->db, "main")) == NULL) {
+		mcr_warn("%s: cannot copy the store for a dry run", path);
+		mcr_store_close(m);
+		mcr_store_close(s);
+		return NULL;
+	}
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	    rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		sqlite3_sleep(10);
+	sqlite3_backup_finish(b);
+	mcr_store_close(s);
+	if (rc != SQLITE_DONE || migrate(m) == -1) {
+		mcr_warn("%s: cannot copy the store for a dry run", path);
+		mcr_store_close(m);
+		return NULL;
+	}
+	return m;
 }

@@ -141,6 +141,19 @@ test_expect_success 'a growing export with a header keeps its header' '
 	cat o o2 >all && test "$(wc -l <all)" = 3
 '
 
+test_expect_success '-n on a store of an older schema leaves it as it was' '
+	rm -f "$MCR_DB" &&
+	mcr-admin init &&
+	sqlite3 "$MCR_DB" "DROP TABLE patients; PRAGMA user_version = 1;
+	    PRAGMA journal_mode = DELETE" >/dev/null &&
+	cp "$MCR_DB" old.db &&
+	mcr-ingest -n "$A" >o &&
+	test "$(wc -l <o)" = 9 &&
+	cmp "$MCR_DB" old.db &&
+	mcr-admin -n optout add 07400123001 2>/dev/null &&
+	cmp "$MCR_DB" old.db
+'
+
 test_expect_success 'a backfill in small commits keeps every call once' '
 	rm -f "$MCR_DB" &&
 	for i in 1 2 3; do cat "$A"; done >triple.csv &&
