@@ -11,8 +11,12 @@
 #include "mcr.h"
 
 #define QN	256		/* legs a block */
-#define QARENA	(65536 + QN * 300)	/* string bytes a block */
-#define QBLOCKS	4		/* blocks in flight */
+#define QARENA	(65536 + 4096)	/* string bytes a block: one longest row */
+/*
+ * Enough blocks in flight for the reader to go on while the other thread
+ * commits, and the other way round.
+ */
+#define QBLOCKS	12
 
 struct qitem {
 	struct mcr_leg leg;
@@ -55,7 +59,7 @@ keep(struct qblock *b, const char *s)
 		return NULL;
 	n = strlen(s) + 1;
 	if (b->alen + n > QARENA)
-		return "";	/* cannot happen: blocks end before */
+		return "";	/* cannot happen: a block ends before */
 	p = b->arena + b->alen;
 	memcpy(p, s, n);
 	b->alen += n;
@@ -73,6 +77,34 @@ put(struct mcr_cdrq *q, struct qblock *b)
 	pthread_mutex_unlock(&q->mu);
 }
 
+/* A free block, waiting for one; NULL when told to stop. */
+static struct qblock *
+take(struct mcr_cdrq *q)
+{
+	struct qblock *b;
+
+	pthread_mutex_lock(&q->mu);
+	while (q->free_ == NULL && !q->stop)
+		pthread_cond_wait(&q->cv, &q->mu);
+	if (q->stop) {
+		pthread_mutex_unlock(&q->mu);
+		return NULL;
+	}
+	b = q->free_;
+	q->free_ = b->next;
+	pthread_mutex_unlock(&q->mu);
+	b->n = 0;
+	b->alen = 0;
+	b->last = 0;
+	return b;
+}
+
+static size_t
+need(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 0;
+}
+
 static void *
 producer(void *arg)
 {
@@ -80,56 +112,52 @@ producer(void *arg)
 	const struct mcr_config *cfg = q->cfg;
 	struct qblock *b;
 	struct mcr_leg leg;
-	int rc, last = 0;
+	int rc;
 
-	while (!last) {
-		pthread_mutex_lock(&q->mu);
-		while (q->free_ == NULL && !q->stop)
-			pthread_cond_wait(&q->cv, &q->mu);
-		if (q->stop) {
-			pthread_mutex_unlock(&q->mu);
-			break;
-		}
-		b = q->free_;
-		q->free_ = b->next;
-		pthread_mutex_unlock(&q->mu);
-		b->n = 0;
-		b->alen = 0;
-		b->last = 0;
-		/* a row is at most 64 KiB: keep that much room */
-		while (b->n < QN && b->alen + 65536 < QARENA) {
-			struct qitem *it = &b->item[b->n];
+	if ((b = take(q)) == NULL)
+		return NULL;
+	for (;;) {
+		struct qitem *it;
+		size_t n = 0;
 
-			rc = mcr_cdr_next(q->r, &leg, q->final);
-			if (rc == 0 || rc == -2) {
-				if (rc == -2) {
-					it->rc = -2;
-					b->n++;
-				}
-				last = 1;
-				break;
-			}
-			it->rc = rc;
-			it->legoff = mcr_cdr_legoffset(q->r);
-			it->off = mcr_cdr_offset(q->r);
-			it->line = mcr_cdr_line(q->r);
-			if (rc == 1) {
-				it->leg = leg;
-				it->leg.gkey = keep(b, leg.gkey);
-				it->leg.alias = keep(b, leg.alias);
-				it->leg.caller = keep(b, leg.caller);
-				it->leg.caller_name = keep(b, leg.caller_name);
-				it->leg.called = keep(b, leg.called);
-				it->leg.context = keep(b, leg.context);
-				it->leg.channel = keep(b, leg.channel);
-				mcr_leg_normalise(&it->leg, cfg);
-			}
-			b->n++;
+		rc = mcr_cdr_next(q->r, &leg, q->final);
+		if (rc == 1)
+			n = need(leg.gkey) + need(leg.alias) + need(leg.caller) +
+			    need(leg.caller_name) + need(leg.called) +
+			    need(leg.context) + need(leg.channel);
+		/* a full block goes; the row starts the next one */
+		if (b->n == QN || b->alen + n > QARENA) {
+			put(q, b);
+			if ((b = take(q)) == NULL)
+				return NULL;
 		}
-		b->last = last;
-		put(q, b);
+		it = &b->item[b->n];
+		if (rc == 0 || rc == -2) {
+			if (rc == -2) {
+				it->rc = -2;
+				b->n++;
+			}
+			b->last = 1;
+			put(q, b);
+			return NULL;
+		}
+		it->rc = rc;
+		it->legoff = mcr_cdr_legoffset(q->r);
+		it->off = mcr_cdr_offset(q->r);
+		it->line = mcr_cdr_line(q->r);
+		if (rc == 1) {
+			it->leg = leg;
+			it->leg.gkey = keep(b, leg.gkey);
+			it->leg.alias = keep(b, leg.alias);
+			it->leg.caller = keep(b, leg.caller);
+			it->leg.caller_name = keep(b, leg.caller_name);
+			it->leg.called = keep(b, leg.called);
+			it->leg.context = keep(b, leg.context);
+			it->leg.channel = keep(b, leg.channel);
+			mcr_leg_normalise(&it->leg, cfg);
+		}
+		b->n++;
 	}
-	return NULL;
 }
 
 struct mcr_cdrq *
