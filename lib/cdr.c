@@ -447,6 +447,27 @@ app_is(const char *app, const char *const *list)
 	return 0;
 }
 
+/* Concatenate the strings up to a NULL into d, cut to n - 1 bytes. */
+static void
+cat(char *d, size_t n, ...)
+{
+	va_list ap;
+	const char *s;
+	size_t o = 0;
+
+	va_start(ap, n);
+	while ((s = va_arg(ap, const char *)) != NULL && o < n - 1) {
+		size_t k = strlen(s);
+
+		if (k > n - 1 - o)
+			k = n - 1 - o;
+		memcpy(d + o, s, k);
+		o += k;
+	}
+	va_end(ap);
+	d[o] = '\0';
+}
+
 /*
  * Asterisk (cdr_csv and the FreePBX report): what one CDR row says.
  * A row counts as a person answering only when a Dial or Queue bridged a
@@ -507,9 +528,10 @@ asterisk_res(struct mcr_leg *l, const char *dst, const char *dstchan,
 	}
 	if (l->res != MCR_RES_ANSWERED)
 		l->answer = -1;
-	snprintf(l->detail, sizeof(l->detail), "%s: disposition %s, lastapp "
-	    "%s%s%s", why, *disp ? disp : "(empty)", *app ? app : "(empty)",
-	    *dstchan ? ", dstchannel " : "", dstchan);
+	/* once a row: plain copies, not snprintf */
+	cat(l->detail, sizeof(l->detail), why, ": disposition ",
+	    *disp ? disp : "(empty)", ", lastapp ", *app ? app : "(empty)",
+	    *dstchan ? ", dstchannel " : "", dstchan, (const char *)NULL);
 }
 
 struct astrow {

@@ -234,9 +234,9 @@ norm(const char *raw, const char *region, int extd, struct mcr_number *r)
 	uint32_t h2;
 	struct entry *e;
 
-	/* withheld markers and extensions are cheap: never cached */
-	if (len == 0 || len > 60 || iswithheld(raw) ||
-	    (strspn(raw, "0123456789") == len && (int)len <= extd)) {
+	/* extensions are cheap: never cached (withheld markers are) */
+	if (len == 0 || len > 60 ||
+	    ((int)len <= extd && strspn(raw, "0123456789") == len)) {
 		parse(raw, region, extd, r);
 		return;
 	}
