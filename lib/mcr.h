@@ -266,6 +266,12 @@ struct mcr_store *mcr_store_open_dry(const char *path, int busy_ms);
 int	 mcr_store_begin(struct mcr_store *);
 int	 mcr_store_commit(struct mcr_store *);
 void	 mcr_store_rollback(struct mcr_store *);
+/*
+ * on 1: checkpoint the WAL from a thread and connection of its own until
+ * called with 0 (or the store is closed), for a long batch of writes.
+ * Returns 0; a store it cannot do this for checkpoints as usual.
+ */
+int	 mcr_store_bgcheckpoint(struct mcr_store *, int on);
 /* 1 when the last failure was the store being busy. */
 int	 mcr_store_busy(struct mcr_store *);
 /* Schema version the library writes. */
