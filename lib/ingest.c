@@ -653,14 +653,17 @@ decide(struct mcr_ingest *g, const struct call *c, struct decision *d)
 	}
 	d->outcome = base;
 	if (d->dir != MCR_DIR_IN) {
-		snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file, c->line,
-		    c->detail);
+		if (g->all)
+			snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file,
+			    c->line, c->detail);
 		return;
 	}
 	d->after_hours = !mcr_hours_open(&cfg->hours, g->tz, c->start);
 	if (base == MCR_OUT_ANSWERED) {
-		snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file, c->line,
-		    c->detail);
+		/* only -a writes the why of an answered call */
+		if (g->all)
+			snprintf(d->why, sizeof(d->why), "%s:%ld: %s", c->file,
+			    c->line, c->detail);
 		return;
 	}
 	d->missed = 1;
