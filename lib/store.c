@@ -236,7 +236,16 @@ mcr_store_begin(struct mcr_store *s)
 int
 mcr_store_commit(struct mcr_store *s)
 {
-	return store_exec(s, "COMMIT");
+	if (store_exec(s, "COMMIT") == -1)
+		return -1;
+	/*
+	 * With the checkpointer on, finish its work up to this commit: the
+	 * next transaction can then start the WAL over, which keeps it small.
+	 */
+	if (s->ckpt != NULL)
+		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
+		    NULL, NULL);
+	return 0;
 }
 
 void
@@ -504,6 +513,9 @@ mcr_store_bgcheckpoint(struct mcr_store *s, int on)
 			return 0;	/* the batch checkpoints as usual */
 		}
 		sqlite3_busy_timeout(k->db, 50);
+		/* a connection sees the WAL only once it has read the store */
+		sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL,
+		    NULL, NULL);
 		pthread_mutex_init(&k->mu, NULL);
 		pthread_cond_init(&k->cv, NULL);
 		if (pthread_create(&k->th, NULL, checkpointer, k) != 0) {
