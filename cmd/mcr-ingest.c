@@ -181,7 +181,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 	/* a whole file is read on a thread of its own, while calls are stored */
 	q = o->follow ? NULL : mcr_cdrq_open(r, cfg, final);
 	if (q != NULL && sb.st_size - pos.offset > 16 * 1024 * 1024)
-		mcr_store_bgcheckpoint(st, 1);	/* a backfill */
+		mcr_store_bulk(st, 1);	/* a backfill */
 	for (;;) {
 		rc = q != NULL ? mcr_cdrq_next(q, &leg) : mcr_cdr_next(r, &leg,
 		    final);
@@ -289,7 +289,7 @@ ingest(struct mcr_ingest *g, struct mcr_store *st,
 		}
 	}
 	mcr_cdrq_close(q);
-	mcr_store_bgcheckpoint(st, 0);
+	mcr_store_bulk(st, 0);
 	mcr_cdr_close(r);
 	if (progress)
 		fprintf(stderr, "\r\033[K");
@@ -299,7 +299,7 @@ out:
 	return status;
 storefail:
 	mcr_cdrq_close(q);
-	mcr_store_bgcheckpoint(st, 0);
+	mcr_store_bulk(st, 0);
 	mcr_cdr_close(r);
 	if (!isstdin)
 		fclose(fp);

@@ -267,11 +267,11 @@ int	 mcr_store_begin(struct mcr_store *);
 int	 mcr_store_commit(struct mcr_store *);
 void	 mcr_store_rollback(struct mcr_store *);
 /*
- * on 1: checkpoint the WAL from a thread and connection of its own until
- * called with 0 (or the store is closed), for a long batch of writes.
- * Returns 0; a store it cannot do this for checkpoints as usual.
+ * on 1: a long batch of writes follows; the WAL is copied into the store
+ * once, when called with 0 (or at close), not as it grows.  Returns 0 or
+ * -1.
  */
-int	 mcr_store_bgcheckpoint(struct mcr_store *, int on);
+int	 mcr_store_bulk(struct mcr_store *, int on);
 /* 1 when the last failure was the store being busy. */
 int	 mcr_store_busy(struct mcr_store *);
 /* Schema version the library writes. */

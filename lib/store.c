@@ -1,6 +1,5 @@
 /* The store: one SQLite file in WAL mode, migrated on PRAGMA user_version. */
 #include <errno.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -217,7 +216,8 @@ mcr_store_close(struct mcr_store *s)
 
 	if (s == NULL)
 		return;
-	mcr_store_bgcheckpoint(s, 0);
+	if (s->bulk)
+		mcr_store_bulk(s, 0);
 	if (s->db != NULL) {
 		while ((st = sqlite3_next_stmt(s->db, NULL)) != NULL)
 			sqlite3_finalize(st);
@@ -236,16 +236,7 @@ mcr_store_begin(struct mcr_store *s)
 int
 mcr_store_commit(struct mcr_store *s)
 {
-	if (store_exec(s, "COMMIT") == -1)
-		return -1;
-	/*
-	 * With the checkpointer on, finish its work up to this commit: the
-	 * next transaction can then start the WAL over, which keeps it small.
-	 */
-	if (s->ckpt != NULL)
-		sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
-	return 0;
+	return store_exec(s, "COMMIT");
 }
 
 void
@@ -456,88 +447,22 @@ mcr_store_open_dry(const char *path, int busy_ms)
 }
 
 /*
- * Checkpoints on a thread and connection of their own during a long batch:
- * the WAL is copied into the store while the batch goes on writing, not in
- * the middle of its commits.
+ * A long batch of writes (a backfill) leaves the WAL alone until it ends:
+ * copying it into the store as it grows costs the batch more than one
+ * sequential copy at the end.  Meanwhile the WAL grows to about the size
+ * of what the batch adds.
  */
-struct ckpt {
-	pthread_t th;
-	sqlite3	*db;
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int	 stop;
-};
-
-static void *
-checkpointer(void *arg)
-{
-	struct ckpt *k = arg;
-	struct timespec ts;
-
-	pthread_mutex_lock(&k->mu);
-	while (!k->stop) {
-		clock_gettime(CLOCK_REALTIME, &ts);
-		ts.tv_nsec += 200 * 1000000L;
-		if (ts.tv_nsec >= 1000000000L) {
-			ts.tv_sec++;
-			ts.tv_nsec -= 1000000000L;
-		}
-		pthread_cond_timedwait(&k->cv, &k->mu, &ts);
-		if (k->stop)
-			break;
-		pthread_mutex_unlock(&k->mu);
-		/* busy now and then is fine: the next round catches up */
-		sqlite3_wal_checkpoint_v2(k->db, NULL, SQLITE_CHECKPOINT_PASSIVE,
-		    NULL, NULL);
-		pthread_mutex_lock(&k->mu);
-	}
-	pthread_mutex_unlock(&k->mu);
-	return NULL;
-}
-
 int
-mcr_store_bgcheckpoint(struct mcr_store *s, int on)
+mcr_store_bulk(struct mcr_store *s, int on)
 {
-	struct ckpt *k = s->ckpt;
-
-	if (on && k == NULL) {
-		const char *file = sqlite3_db_filename(s->db, "main");
-
-		if (file == NULL || *file == '\0')
-			return 0;	/* in memory */
-		k = mcr_xcalloc(1, sizeof(*k));
-		if (sqlite3_open_v2(file, &k->db, SQLITE_OPEN_READWRITE |
-		    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
-			sqlite3_close(k->db);
-			free(k);
-			return 0;	/* the batch checkpoints as usual */
-		}
-		sqlite3_busy_timeout(k->db, 50);
-		/* a connection sees the WAL only once it has read the store */
-		sqlite3_exec(k->db, "SELECT count(*) FROM sqlite_schema", NULL,
-		    NULL, NULL);
-		pthread_mutex_init(&k->mu, NULL);
-		pthread_cond_init(&k->cv, NULL);
-		if (pthread_create(&k->th, NULL, checkpointer, k) != 0) {
-			sqlite3_close(k->db);
-			free(k);
-			return 0;
-		}
-		s->ckpt = k;
+	if (on == s->bulk)
+		return 0;
+	s->bulk = on;
+	if (on)
 		return store_exec(s, "PRAGMA wal_autocheckpoint = 0");
-	}
-	if (!on && k != NULL) {
-		pthread_mutex_lock(&k->mu);
-		k->stop = 1;
-		pthread_cond_signal(&k->cv);
-		pthread_mutex_unlock(&k->mu);
-		pthread_join(k->th, NULL);
-		sqlite3_close(k->db);
-		pthread_mutex_destroy(&k->mu);
-		pthread_cond_destroy(&k->cv);
-		free(k);
-		s->ckpt = NULL;
-		return store_exec(s, "PRAGMA wal_autocheckpoint = 1000");
-	}
+	if (store_exec(s, "PRAGMA wal_autocheckpoint = 1000") == -1)
+		return -1;
+	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
+	    NULL);
 	return 0;
 }

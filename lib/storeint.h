@@ -8,7 +8,7 @@ struct mcr_store {
 	sqlite3	*db;
 	char	*path;
 	int	 busy;
-	struct ckpt *ckpt;		/* the background checkpointer, or NULL */
+	int	 bulk;			/* checkpoints held until the batch ends */
 	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta, *st_optr, *st_pat;
 };
 
