@@ -150,7 +150,14 @@ producer(void *arg)
 			it->leg.gkey = keep(b, leg.gkey);
 			it->leg.alias = keep(b, leg.alias);
 			it->leg.caller = keep(b, leg.caller);
-			it->leg.caller_name = keep(b, leg.caller_name);
+			if (leg.caller_name != NULL) {
+				char nm[64];	/* as much as a call keeps */
+
+				it->leg.caller_name = keep(b,
+				    mcr_utf8_from_cp1252(leg.caller_name, nm,
+				    sizeof(nm)));
+			} else
+				it->leg.caller_name = NULL;
 			it->leg.called = keep(b, leg.called);
 			it->leg.context = keep(b, leg.context);
 			it->leg.channel = keep(b, leg.channel);

@@ -506,8 +506,12 @@ mcr_ingest_leg(struct mcr_ingest *g, const struct mcr_leg *l,
 		mcr_strlcpy(c->caller, l->caller, sizeof(c->caller));
 		mcr_strlcpy(c->called, l->called ? l->called : "",
 		    sizeof(c->called));
-		mcr_utf8_from_cp1252(l->caller_name ? l->caller_name : "",
-		    c->name, sizeof(c->name));
+		if (l->normed)		/* converted on the reader thread */
+			mcr_strlcpy(c->name, l->caller_name ? l->caller_name :
+			    "", sizeof(c->name));
+		else
+			mcr_utf8_from_cp1252(l->caller_name ? l->caller_name :
+			    "", c->name, sizeof(c->name));
 		mcr_strlcpy(c->ctx, l->context ? l->context : "",
 		    sizeof(c->ctx));
 		mcr_strlcpy(c->chan, l->channel ? l->channel : "",
@@ -965,10 +969,10 @@ pev_flush(struct mcr_ingest *g)
 				mcr_buf_printf(&sql, "%s(?%d, ?%d, ?%d, ?%d, ?%d)",
 				    i ? ", " : "", i * 5 + 1, i * 5 + 2,
 				    i * 5 + 3, i * 5 + 4, i * 5 + 5);
-			st = store_prep(g->st, &g->s_evn, sql.s);
+			st = store_prep_all(g->st, &g->s_evn, sql.s);
 			mcr_buf_free(&sql);
 		} else
-			st = store_prep(g->st, &g->s_evn, NULL);
+			st = store_prep_all(g->st, &g->s_evn, NULL);
 		if (st == NULL)
 			return -1;
 		for (i = 0; i < NPEND; i++)
@@ -1460,10 +1464,10 @@ pend_flush(struct mcr_ingest *g)
 					    i * (NCOLS + 1) + k);
 				mcr_buf_puts(&sql, ")");
 			}
-			st = store_prep(g->st, &g->s_insn, sql.s);
+			st = store_prep_all(g->st, &g->s_insn, sql.s);
 			mcr_buf_free(&sql);
 		} else
-			st = store_prep(g->st, &g->s_insn, NULL);
+			st = store_prep_all(g->st, &g->s_insn, NULL);
 		if (st == NULL)
 			return -1;
 		for (i = 0; i < NPEND; i++) {

@@ -361,7 +361,10 @@ struct mcr_leg {
 	char	 detail[160];	/* the fields that decided res */
 	long	 line;
 	uint64_t hash;		/* of the raw row */
-	/* set by mcr_leg_normalise(), perhaps on another thread */
+	/*
+	 * Set by the reader thread: numbers normalised (mcr_leg_normalise)
+	 * and caller_name already UTF-8.
+	 */
 	int	 normed;
 	struct mcr_number ncaller, ncalled;
 };

@@ -137,6 +137,16 @@ store_prep(struct mcr_store *s, sqlite3_stmt **cache, const char *sql)
 	return *cache;
 }
 
+sqlite3_stmt *
+store_prep_all(struct mcr_store *s, sqlite3_stmt **cache, const char *sql)
+{
+	if (*cache != NULL) {
+		sqlite3_reset(*cache);
+		return *cache;
+	}
+	return store_prep(s, cache, sql);
+}
+
 static int
 migrate(struct mcr_store *s)
 {

@@ -17,5 +17,8 @@ int	 store_failed(struct mcr_store *, const char *what);
 int	 store_exec(struct mcr_store *, const char *);
 /* Prepare once into *cache, then reset and clear; NULL on error. */
 sqlite3_stmt *store_prep(struct mcr_store *, sqlite3_stmt **, const char *);
+/* The same for a statement whose every parameter is bound each time. */
+sqlite3_stmt *store_prep_all(struct mcr_store *, sqlite3_stmt **,
+	    const char *);
 
 #endif
