@@ -1262,12 +1262,6 @@ cdr_nfields(struct mcr_cdr *r)
 }
 
 int
-cdr_rows(struct mcr_cdr *r)
-{
-	return r->rows;
-}
-
-int
 cdr_when(struct mcr_cdr *r, struct mcr_leg *l, const char *s, int64_t *t,
     const char *what)
 {

@@ -23,7 +23,6 @@ int	 cdr_bad(struct mcr_cdr *, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 const char *cdr_field(struct mcr_cdr *, int);
 int	 cdr_nfields(struct mcr_cdr *);
-int	 cdr_rows(struct mcr_cdr *);
 int	 cdr_when(struct mcr_cdr *, struct mcr_leg *, const char *, int64_t *,
 	    const char *);
 long	 cdr_hms(const char *);
