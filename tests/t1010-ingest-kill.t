@@ -50,4 +50,25 @@ test_expect_success '20 runs killed at varied moments, then one to the end' '
 	sqlite3 kill.db "PRAGMA integrity_check" >ic && test "$(cat ic)" = ok
 '
 say "# $(wc -l <killed 2>/dev/null || echo 0) of 20 runs were killed before they ended"
+
+# A backfill of over 16 MiB holds its checkpoints to the end: killed in the
+# middle, the next run must still find everything committed, once.
+test_expect_success 'backfills killed mid-way, then finished, store it all once' '
+	"$TEST_ROOT/scripts/gen-cdr" -s 6 -n 62000 -c 21 >large.csv &&
+	touch -d "2026-01-01 00:00" large.csv &&
+	mcr-ingest -d lref.db large.csv >/dev/null &&
+	digest lref.db >lwant &&
+	for ms in 150 400 800; do
+		mcr-ingest -d lkill.db large.csv >/dev/null 2>>lerr &
+		pid=$! &&
+		sleep "0.$ms" &&
+		kill -KILL $pid 2>/dev/null
+		wait $pid 2>/dev/null
+	done &&
+	mcr-ingest -d lkill.db large.csv >/dev/null &&
+	sqlite3 lkill.db "update sources set name = \"large.csv\"" &&
+	digest lkill.db >lgot &&
+	test_cmp lwant lgot &&
+	test "$(sqlite3 lkill.db "PRAGMA integrity_check")" = ok
+'
 test_done
