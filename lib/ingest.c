@@ -9,6 +9,7 @@
  * twice changes nothing.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,7 +74,7 @@ struct decision {
 	int	 missed;
 	int	 after_hours;
 	long	 ring_s, talk_s;
-	char	 why[640];
+	char	 why[640];		/* last: a pending insert copies the rest */
 };
 
 struct mcr_ingest {
@@ -1567,7 +1568,7 @@ persist(struct mcr_ingest *g, struct call *c)
 		struct pend *p = &g->pend[g->npend++];
 
 		p->c = c;
-		p->d = d;
+		memcpy(&p->d, &d, offsetof(struct decision, why));
 		p->srcid = srcid;
 		p->case_id = case_id;
 		g->stats.calls++;
