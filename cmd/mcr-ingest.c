@@ -10,7 +10,7 @@
 #include "mcr.h"
 
 #define BATCH		2000	/* rows between storing the settled calls */
-#define COMMIT		50000	/* rows between commits */
+#define COMMIT		200000	/* rows between commits: about a second */
 #define HEADLEN		256	/* bytes fingerprinted to notice rotation */
 #define POLL_MS		100	/* follow mode */
 
