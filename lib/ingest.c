@@ -21,7 +21,7 @@
 #include "storeint.h"
 
 #define WINDOW		3600	/* a call's legs lie within this of its start */
-#define NPEND		16	/* new calls inserted by one statement */
+#define NPEND		32	/* new calls inserted by one statement */
 #define MAXCALL		86400	/* no call lasts longer */
 
 struct call {
@@ -118,14 +118,14 @@ struct mcr_ingest {
 		struct call *c;
 		struct decision d;
 		int64_t	 srcid, case_id;
-	}	 pend[16];
+	}	 pend[NPEND];
 	int	 npend;
 	sqlite3_stmt *s_insn;
 	struct pev {
 		int64_t	 case_id, call_id;
 		time_t	 at;
 		const char *state, *reason;
-	}	 pev[16];
+	}	 pev[NPEND];
 	int	 npev;
 	sqlite3_stmt *s_evn;
 	long	 nrec;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # A generated file large enough for the batched paths (calls inserted
-# sixteen to a statement, stored every 2,000 rows, read on a second
+# 32 to a statement, stored every 2,000 rows, read on a second
 # thread): what the store holds must be exactly what the records said.
 . "$(dirname "$0")/lib.sh"
 
