@@ -938,6 +938,28 @@ sourceid(struct mcr_ingest *g, const char *name)
 }
 
 /*
+ * The statement inserting NPEND rows of n columns: head, then
+ * (?1, ..., ?n), (?n+1, ..., ?2n), ...  Built and prepared once.
+ */
+static sqlite3_stmt *
+prep_rows(struct mcr_ingest *g, sqlite3_stmt **cache, const char *head, int n)
+{
+	struct mcr_buf sql = { 0 };
+	sqlite3_stmt *st;
+
+	if (*cache != NULL)
+		return store_prep_all(g->st, cache, NULL);
+	mcr_buf_puts(&sql, head);
+	for (int i = 0; i < NPEND; i++)
+		for (int k = 1; k <= n; k++)
+			mcr_buf_printf(&sql, "%s?%d%s", k > 1 ? ", " : i > 0 ?
+			    ", (" : "(", i * n + k, k == n ? ")" : "");
+	st = store_prep_all(g->st, cache, sql.s);
+	mcr_buf_free(&sql);
+	return st;
+}
+
+/*
  * Case events are inserted NPEND at a time, like calls.  state and reason
  * are always string constants, so the pending ones keep pointers.
  */
@@ -961,19 +983,8 @@ pev_flush(struct mcr_ingest *g)
 	int i;
 
 	if (g->npev == NPEND) {
-		if (g->s_evn == NULL) {
-			struct mcr_buf sql = { 0 };
-
-			mcr_buf_puts(&sql, "INSERT INTO case_events (case_id, "
-			    "at, state, reason, call_id) VALUES ");
-			for (i = 0; i < NPEND; i++)
-				mcr_buf_printf(&sql, "%s(?%d, ?%d, ?%d, ?%d, ?%d)",
-				    i ? ", " : "", i * 5 + 1, i * 5 + 2,
-				    i * 5 + 3, i * 5 + 4, i * 5 + 5);
-			st = store_prep_all(g->st, &g->s_evn, sql.s);
-			mcr_buf_free(&sql);
-		} else
-			st = store_prep_all(g->st, &g->s_evn, NULL);
+		st = prep_rows(g, &g->s_evn, "INSERT INTO case_events (case_id, "
+		    "at, state, reason, call_id) VALUES ", 5);
 		if (st == NULL)
 			return -1;
 		for (i = 0; i < NPEND; i++)
@@ -1449,26 +1460,11 @@ static int
 pend_flush(struct mcr_ingest *g)
 {
 	sqlite3_stmt *st;
-	int i, k;
+	int i;
 
 	if (g->npend == NPEND) {
-		if (g->s_insn == NULL) {
-			struct mcr_buf sql = { 0 };
-
-			mcr_buf_puts(&sql, "INSERT INTO calls (id, " CALLCOLS
-			    ") VALUES ");
-			for (i = 0; i < NPEND; i++) {
-				mcr_buf_printf(&sql, "%s(?%d", i ? ", " : "",
-				    i * (NCOLS + 1) + NCOLS + 1);
-				for (k = 1; k <= NCOLS; k++)
-					mcr_buf_printf(&sql, ", ?%d",
-					    i * (NCOLS + 1) + k);
-				mcr_buf_puts(&sql, ")");
-			}
-			st = store_prep_all(g->st, &g->s_insn, sql.s);
-			mcr_buf_free(&sql);
-		} else
-			st = store_prep_all(g->st, &g->s_insn, NULL);
+		st = prep_rows(g, &g->s_insn, "INSERT INTO calls (" CALLCOLS
+		    ", id) VALUES ", NCOLS + 1);
 		if (st == NULL)
 			return -1;
 		for (i = 0; i < NPEND; i++) {
