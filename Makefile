@@ -28,12 +28,13 @@ ifneq ($(FLAGS_NOW),$(FLAGS_OLD))
 $(shell printf '%s\n' '$(FLAGS_NOW)' >.flags)
 endif
 
-PROGS	 = mcr-ingest mcr-admin
+PROGS	 = mcr-ingest mcr-send mcr-admin
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
-	   lib/ingest.o lib/cdrq.o lib/csv.o
+	   lib/ingest.o lib/cdrq.o lib/csv.o lib/template.o lib/provider.o \
+	   lib/send.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h
-UNITS	 = tests/unit-lib
+UNITS	 = tests/unit-lib tests/mock-api
 
 all: deps $(PROGS)
 
@@ -52,10 +53,13 @@ lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBOBJ): $(HDRS) .flags
-cmd/mcr-ingest.o cmd/mcr-admin.o: $(HDRS) .flags
+cmd/mcr-ingest.o cmd/mcr-send.o cmd/mcr-admin.o: $(HDRS) .flags
 
 mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
+
+mcr-send: cmd/mcr-send.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-send.o lib/libmcr.a $(LIBS)
 
 mcr-admin: cmd/mcr-admin.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-admin.o lib/libmcr.a $(LIBS)
@@ -63,6 +67,11 @@ mcr-admin: cmd/mcr-admin.o lib/libmcr.a
 tests/unit-lib: tests/unit-lib.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-lib.o lib/libmcr.a $(LIBS)
 tests/unit-lib.o: $(HDRS) tests/tap.h .flags
+
+# The provider APIs on loopback, for the tests (see tests/mock-api.c).
+tests/mock-api: tests/mock-api.o
+	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/mock-api.o $(PKGLIBS) -lpthread
+tests/mock-api.o: .flags
 
 check: all $(UNITS)
 	prove -j2 tests/

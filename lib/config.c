@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <ini.h>
@@ -242,6 +243,41 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			c->csv = mcr_csvmap_new();
 		return mcr_csvmap_set(c->csv, k, v, why);
 	}
+	if (strcmp(sec, "send") == 0) {
+		int m;
+
+		if (strcmp(k, "delay") == 0)
+			return int_set(&c->send_delay, v, 0, 900, why);
+		if (strcmp(k, "max_age") == 0) {
+			if (int_set(&m, v, 1, 10080, why) == -1)
+				return -1;
+			c->max_age = m * 60;
+			return 0;
+		}
+		if (strcmp(k, "holdout") == 0)
+			return int_set(&c->holdout, v, 0, 50, why);
+		if (strcmp(k, "retries") == 0)
+			return int_set(&c->retries, v, 1, 10, why);
+		if (strcmp(k, "max_attempts") == 0)
+			return int_set(&c->max_attempts, v, 1, 50, why);
+		if (strcmp(k, "burst_calls") == 0)
+			return int_set(&c->burst_calls, v, 0, 1000, why);
+		if (strcmp(k, "burst_window") == 0) {
+			if (int_set(&m, v, 1, 1440, why) == -1)
+				return -1;
+			c->burst_window = m * 60;
+			return 0;
+		}
+		if (strcmp(k, "burst_neighbours") == 0)
+			return int_set(&c->burst_neighbours, v, 0, 1000, why);
+		if (strcmp(k, "connect_timeout") == 0)
+			return int_set(&c->connect_timeout, v, 1, 120, why);
+		if (strcmp(k, "timeout") == 0)
+			return int_set(&c->timeout, v, 1, 600, why);
+		if (strcmp(k, "recipient_interval") == 0)
+			return int_set(&c->recipient_interval, v, 0, 3600, why);
+		return 1;
+	}
 	if (strcmp(sec, "whatsapp") == 0) {
 		if (strcmp(k, "provider") == 0) {
 			if (strcmp(v, "outbox") != 0 && strcmp(v, "meta") != 0
@@ -252,6 +288,31 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			str_set(&c->whatsapp_provider, v);
 		} else if (strcmp(k, "api_base") == 0)
 			str_set(&c->whatsapp_api_base, v);
+		else if (strcmp(k, "phone_number_id") == 0)
+			str_set(&c->phone_number_id, v);
+		else if (strcmp(k, "token_file") == 0)
+			str_set(&c->whatsapp_token_file, v);
+		else if (strcmp(k, "language") == 0)
+			str_set(&c->language, v);
+		else if (strcmp(k, "from") == 0)
+			str_set(&c->whatsapp_from, v);
+		else if (strcmp(k, "rate") == 0)
+			return int_set(&c->whatsapp_rate, v, 1, 1000, why);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "twilio") == 0) {
+		if (strcmp(k, "account_sid") == 0)
+			str_set(&c->twilio_account, v);
+		else if (strcmp(k, "token_file") == 0)
+			str_set(&c->twilio_token_file, v);
+		else if (strcmp(k, "api_base") == 0)
+			str_set(&c->twilio_api_base, v);
+		else if (strcmp(k, "messaging_service_sid") == 0)
+			str_set(&c->twilio_service, v);
+		else if (strcmp(k, "status_callback") == 0)
+			str_set(&c->twilio_status_callback, v);
 		else
 			return 1;
 		return 0;
@@ -264,7 +325,33 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 				return -1;
 			}
 			str_set(&c->sms_provider, v);
-		} else
+		} else if (strcmp(k, "from") == 0)
+			str_set(&c->sms_from, v);
+		else if (strcmp(k, "rate") == 0)
+			return int_set(&c->sms_rate, v, 1, 1000, why);
+		else
+			return 1;
+		return 0;
+	}
+	if (strncmp(sec, "template.", 9) == 0) {
+		int kind = mcr_kind_byname(sec + 9);
+		struct mcr_template *t;
+
+		if (kind < 0)
+			return 2;
+		t = &c->tpl[kind];
+		if (strcmp(k, "name") == 0)
+			str_set(&t->name, v);
+		else if (strcmp(k, "language") == 0)
+			str_set(&t->language, v);
+		else if (strcmp(k, "content_sid") == 0)
+			str_set(&t->content_sid, v);
+		else if (strcmp(k, "params") == 0) {
+			list_set(&t->params, v);
+			t->params_set = 1;
+		} else if (strcmp(k, "text") == 0)
+			str_set(&t->text, v);
+		else
 			return 1;
 		return 0;
 	}
@@ -320,16 +407,26 @@ reader(char *buf, int n, void *stream)
 	{
 		const char *p = buf + strspn(buf, " \t");
 		static const char *known[] = { "practice", "hours", "numbers",
-		    "store", "ingest", "csv", "whatsapp", "sms", "outbox", NULL };
+		    "store", "ingest", "csv", "send", "whatsapp", "twilio",
+		    "sms", "outbox", NULL };
 		size_t n;
-		int i;
+		int i, kind = -1;
 
 		if (*p == '[' && p[1 + (n = strcspn(p + 1, "]"))] == ']') {
 			for (i = 0; known[i] != NULL; i++)
 				if (strlen(known[i]) == n &&
 				    strncmp(p + 1, known[i], n) == 0)
 					break;
-			if (known[i] == NULL) {
+			if (known[i] == NULL && n > 9 && n < 40 &&
+			    strncmp(p + 1, "template.", 9) == 0) {
+				char k[32];
+
+				memcpy(k, p + 10, n - 9);
+				k[n - 9] = '\0';
+				if ((kind = mcr_kind_byname(k)) >= 0)
+					x->c->tpl[kind].line = x->line;
+			}
+			if (known[i] == NULL && kind < 0) {
 				mcr_warn("%s:%d: unknown section [%.*s]",
 				    x->file, x->line, (int)n, p + 1);
 				x->errors++;
@@ -375,9 +472,24 @@ defaults(struct mcr_config *c)
 	c->cooldown = 24 * 3600;
 	c->queue_wait = 3600;
 	c->settle_ms = 300;
+	c->send_delay = 0;
+	c->max_age = 2 * 3600;
+	c->holdout = 0;
+	c->retries = 3;
+	c->max_attempts = 6;
+	c->burst_calls = 8;
+	c->burst_window = 600;
+	c->burst_neighbours = 5;
+	c->connect_timeout = 5;
+	c->timeout = 20;
+	c->recipient_interval = 6;
 	c->whatsapp_provider = mcr_xstrdup("outbox");
 	c->whatsapp_api_base = mcr_xstrdup("https://graph.facebook.com/v21.0");
+	c->language = mcr_xstrdup("en_GB");
+	c->whatsapp_rate = 20;
+	c->twilio_api_base = mcr_xstrdup("https://api.twilio.com");
 	c->sms_provider = mcr_xstrdup("none");
+	c->sms_rate = 10;
 	c->outbox_path = mcr_xstrdup("/var/lib/mcr/outbox.jsonl");
 }
 
@@ -466,7 +578,64 @@ mcr_config_free(struct mcr_config *c)
 	mcr_csvmap_free(c->csv);
 	free(c->whatsapp_provider);
 	free(c->whatsapp_api_base);
+	free(c->phone_number_id);
+	free(c->whatsapp_token_file);
+	free(c->language);
+	free(c->whatsapp_from);
+	free(c->twilio_account);
+	free(c->twilio_token_file);
+	free(c->twilio_api_base);
+	free(c->twilio_service);
+	free(c->twilio_status_callback);
 	free(c->sms_provider);
+	free(c->sms_from);
 	free(c->outbox_path);
+	for (int k = 0; k < MCR_K_N; k++) {
+		free(c->tpl[k].name);
+		free(c->tpl[k].language);
+		free(c->tpl[k].content_sid);
+		list_free(&c->tpl[k].params);
+		free(c->tpl[k].text);
+	}
 	free(c);
+}
+
+char *
+mcr_config_secret(const char *env, const char *file, const char *what)
+{
+	const char *e = getenv(env);
+	struct stat sb;
+	char line[1024];
+	FILE *fp;
+	size_t n;
+
+	if (e != NULL && *e != '\0')
+		return mcr_xstrdup(e);
+	if (file == NULL) {
+		mcr_warn("%s: set %s or a token_file", what, env);
+		return NULL;
+	}
+	if ((fp = fopen(file, "r")) == NULL) {
+		mcr_warn("%s: %s: %s", what, file, strerror(errno));
+		return NULL;
+	}
+	if (fstat(fileno(fp), &sb) == -1 || sb.st_uid != geteuid() ||
+	    (sb.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+		mcr_warn("%s: %s must belong to this user and be readable by "
+		    "no one else (chmod 600)", what, file);
+		fclose(fp);
+		return NULL;
+	}
+	if (fgets(line, sizeof(line), fp) == NULL)
+		line[0] = '\0';
+	fclose(fp);
+	n = strcspn(line, "\r\n");
+	line[n] = '\0';
+	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
+		line[--n] = '\0';
+	if (n == 0) {
+		mcr_warn("%s: %s is empty", what, file);
+		return NULL;
+	}
+	return mcr_xstrdup(line);
 }

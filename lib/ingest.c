@@ -129,8 +129,7 @@ struct mcr_ingest {
 	int	 npev;
 	sqlite3_stmt *s_evn;
 	long	 nrec;
-	char	**block;
-	int	 nblock;
+	struct mcr_nlists *nl;
 	sqlite3_stmt *s_ins, *s_get, *s_upd, *s_case, *s_cins, *s_cjoin;
 	sqlite3_stmt *s_cres, *s_ev, *s_und, *s_dv, *s_src, *s_srcget;
 	int	 intx;
@@ -295,37 +294,6 @@ grow(struct mcr_ingest *g)
 	free(old);
 }
 
-static void
-loadblock(struct mcr_ingest *g)
-{
-	FILE *fp;
-	char line[256];
-	struct mcr_number num;
-
-	if (g->cfg->blocklist == NULL)
-		return;
-	if ((fp = fopen(g->cfg->blocklist, "r")) == NULL) {
-		mcr_warn("%s: %s (blocklist not applied)", g->cfg->blocklist,
-		    strerror(errno));
-		return;
-	}
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		char *p = line + strspn(line, " \t");
-
-		p[strcspn(p, "#;\r\n")] = '\0';
-		for (char *e = p + strlen(p); e > p && (e[-1] == ' ' ||
-		    e[-1] == '\t');)
-			*--e = '\0';
-		if (*p == '\0')
-			continue;
-		mcr_phone_norm(p, g->cfg->region, g->cfg->ext_digits, &num);
-		g->block = mcr_xrealloc(g->block, (size_t)(g->nblock + 1) *
-		    sizeof(char *));
-		g->block[g->nblock++] = mcr_xstrdup(num.e164[0] ? num.e164 : p);
-	}
-	fclose(fp);
-}
-
 struct mcr_ingest *
 mcr_ingest_new(struct mcr_store *st, const struct mcr_config *cfg, FILE *out,
     int dry, int all)
@@ -347,7 +315,7 @@ mcr_ingest_new(struct mcr_store *st, const struct mcr_config *cfg, FILE *out,
 	g->tab = mcr_xcalloc(g->nbucket, sizeof(*g->tab));
 	g->atab = mcr_xcalloc(g->nbucket, sizeof(*g->atab));
 	g->dataver = -1;
-	loadblock(g);
+	g->nl = mcr_nlists_new(cfg);
 	return g;
 }
 
@@ -380,9 +348,7 @@ mcr_ingest_free(struct mcr_ingest *g)
 		fclose(g->recfp);
 	if (g->intx)
 		mcr_store_rollback(g->st);
-	for (int i = 0; i < g->nblock; i++)
-		free(g->block[i]);
-	free(g->block);
+	mcr_nlists_free(g->nl);
 	mcr_buf_free(&g->rec);
 	mcr_tz_close(g->tz);
 	mcr_tz_close(g->srctz);
@@ -736,7 +702,8 @@ struct ccase {
 	"state = 'skipped'"
 #define RESOLVABLE	"state = 'new' OR state = 'messaged' OR " \
 	"state = 'replied' OR state = 'offered' OR state = 'expired' OR " \
-	"(state = 'skipped' AND (reason = 'landline' OR reason = 'invalid'))"
+	"(state = 'skipped' AND (reason = 'landline' OR reason = 'invalid' " \
+	"OR reason = 'holdout'))"
 
 static enum cstate
 cstate(const char *state, const char *reason)
@@ -748,7 +715,8 @@ cstate(const char *state, const char *reason)
 		return CS_OPEN;
 	if (strcmp(state, "skipped") == 0)
 		return reason != NULL && (strcmp(reason, "landline") == 0 ||
-		    strcmp(reason, "invalid") == 0) ? CS_SKIPPED_RESOLVABLE :
+		    strcmp(reason, "invalid") == 0 ||
+		    strcmp(reason, "holdout") == 0) ? CS_SKIPPED_RESOLVABLE :
 		    CS_OPEN;
 	if (strcmp(state, "expired") == 0)
 		return CS_EXPIRED;
@@ -1024,7 +992,7 @@ event(struct mcr_ingest *g, int64_t case_id, const char *state,
 static const char *
 skipreason(struct mcr_ingest *g, const struct decision *d)
 {
-	const char *e = d->num.e164;
+	const char *e = d->num.e164, *why;
 
 	switch (d->num.type) {
 	case MCR_LT_WITHHELD:
@@ -1037,13 +1005,8 @@ skipreason(struct mcr_ingest *g, const struct decision *d)
 	default:
 		break;
 	}
-	if (numlist(g, &g->cfg->staff, e))
-		return "staff";
-	if (numlist(g, &g->cfg->own, e))
-		return "own";
-	for (int i = 0; i < g->nblock; i++)
-		if (strcmp(g->block[i], e) == 0)
-			return "blocklisted";
+	if ((why = mcr_nlists_check(g->nl, e)) != NULL)
+		return why;
 	if (optedout(g, e))
 		return "opted_out";
 	return NULL;

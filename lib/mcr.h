@@ -9,6 +9,7 @@
 #ifndef MCR_H
 #define MCR_H
 
+#include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -138,6 +139,31 @@ struct mcr_list {
 
 struct mcr_csvmap;
 
+/*
+ * Message kinds, each a template in the config ([template.KIND]) with a
+ * local text for the outbox and SMS.
+ */
+enum mcr_kind {
+	MCR_K_RECOVERY,		/* missed in hours */
+	MCR_K_AFTER_HOURS,	/* missed while closed: when it opens, 111/999 */
+	MCR_K_PATIENT,		/* a returning patient, by first name */
+	MCR_K_SMS,		/* the recovery message over SMS */
+	MCR_K_FOLLOWUP,
+	MCR_K_OFFER, MCR_K_BOOKING, MCR_K_ESCALATION, MCR_K_URGENT,
+	MCR_K_OPTOUT,
+	MCR_K_N
+};
+
+struct mcr_template {
+	char	*name;			/* WhatsApp template name (meta) */
+	char	*language;		/* NULL: [whatsapp] language */
+	char	*content_sid;		/* Twilio Content template (HX...) */
+	struct mcr_list params;		/* variables, in parameter order */
+	int	 params_set;		/* params given in the file */
+	char	*text;			/* local text; NULL: the built-in one */
+	int	 line;			/* of its section, 0: not in the file */
+};
+
 struct mcr_config {
 	char	*file;			/* NULL: built-in defaults only */
 	/* [practice] */
@@ -172,11 +198,40 @@ struct mcr_config {
 	int	 settle_ms;		/* follow mode: quiet time before deciding */
 	char	*map;			/* csv column map file */
 	struct mcr_csvmap *csv;		/* [csv] */
-	/* later programs' sections are accepted and kept here */
-	char	*whatsapp_provider;
+	/* [send] */
+	int	 send_delay;		/* seconds after the last missed call */
+	int	 max_age;		/* seconds: older cases are stale */
+	int	 holdout;		/* per cent of cases not messaged */
+	int	 retries;		/* attempts in one run, transient errors */
+	int	 max_attempts;		/* over all runs */
+	int	 burst_calls;		/* calls from one number ... */
+	int	 burst_window;		/* ... within seconds: robocall */
+	int	 burst_neighbours;	/* callers of one number block: robocall */
+	int	 connect_timeout;	/* seconds */
+	int	 timeout;		/* seconds, a whole request */
+	int	 recipient_interval;	/* seconds between two to one number */
+	/* [whatsapp] */
+	char	*whatsapp_provider;	/* outbox, meta, twilio */
 	char	*whatsapp_api_base;
-	char	*sms_provider;
+	char	*phone_number_id;	/* meta */
+	char	*whatsapp_token_file;	/* meta: else $MCR_META_TOKEN */
+	char	*language;
+	char	*whatsapp_from;		/* twilio: the WhatsApp sender */
+	int	 whatsapp_rate;		/* messages a second */
+	/* [twilio] */
+	char	*twilio_account;
+	char	*twilio_token_file;	/* else $MCR_TWILIO_TOKEN */
+	char	*twilio_api_base;
+	char	*twilio_service;	/* MessagingServiceSid, instead of from */
+	char	*twilio_status_callback;
+	/* [sms] */
+	char	*sms_provider;		/* none, outbox, twilio */
+	char	*sms_from;
+	int	 sms_rate;
+	/* [outbox] */
 	char	*outbox_path;
+	/* [template.KIND] */
+	struct mcr_template tpl[MCR_K_N];
 };
 
 /*
@@ -188,6 +243,47 @@ struct mcr_config *mcr_config_load(const char *file);
 void	 mcr_config_free(struct mcr_config *);
 /* Name of a clinic type. */
 const char *mcr_config_clinic(enum mcr_clinic);
+/*
+ * A secret: the environment variable env when set, else the first line of
+ * file, which must belong to the user and be readable by no one else.
+ * Returns a copy, or NULL with a message naming what to set.
+ */
+char	*mcr_config_secret(const char *env, const char *file,
+	    const char *what);
+
+/* template.c: message kinds and their texts */
+
+/* "recovery", "after_hours", ...; mcr_kind_byname returns -1 if unknown. */
+const char *mcr_kind_name(enum mcr_kind);
+int	 mcr_kind_byname(const char *);
+
+/* The values a text or template parameter can name, as {practice}. */
+struct mcr_vars {
+	const char *practice;
+	const char *name;		/* first name, else "there" */
+	const char *first_name;
+	const char *recall;		/* else "next appointment" */
+	const char *opens;		/* "tomorrow at 8:30" */
+	const char *closes;		/* "6pm" */
+	const char *time;		/* of the call, "10:42" */
+	const char *emergency;		/* 111 and 999 guidance */
+	const char *slots;
+};
+/* The value of variable name, or NULL when there is no such variable. */
+const char *mcr_vars_get(const struct mcr_vars *, const char *name);
+/* The text of kind: the config's, else the built-in one for the clinic. */
+const char *mcr_tpl_text(const struct mcr_config *, enum mcr_kind);
+/* The parameters of kind: the config's, else the built-in list. */
+const struct mcr_list *mcr_tpl_params(const struct mcr_config *,
+	    enum mcr_kind);
+/* Emergency guidance for the clinic type. */
+const char *mcr_tpl_emergency(enum mcr_clinic);
+/*
+ * Render text with {variables} into b (appended).  Returns 0, or -1 with
+ * the unknown variable's name in bad.
+ */
+int	 mcr_tpl_render(const char *text, const struct mcr_vars *,
+	    struct mcr_buf *, char *bad, size_t);
 
 /* hours.c */
 
@@ -240,6 +336,16 @@ char	*mcr_phone_mask(const char *e164, char *buf, size_t);
 long	 mcr_phone_parses(void);
 /* Drop the cache (frees memory). */
 void	 mcr_phone_reset(void);
+
+/*
+ * The practice's own lists: why a number is never messaged ("staff",
+ * "own", "blocklisted") or NULL.  The lists are normalised once and the
+ * blocklist file read once (a missing file is reported, not fatal).
+ */
+struct mcr_nlists;
+struct mcr_nlists *mcr_nlists_new(const struct mcr_config *);
+const char *mcr_nlists_check(const struct mcr_nlists *, const char *e164);
+void	 mcr_nlists_free(struct mcr_nlists *);
 
 /* The C++ side: parse with libphonenumber; 0 or -1 when unparsable. */
 int	 mcr_pn_parse(const char *raw, const char *region, char *e164,
@@ -303,6 +409,108 @@ int	 mcr_store_optout_each(struct mcr_store *, int (*fn)(void *,
 /* Add or update a patient: first name and recall reason may be NULL. */
 int	 mcr_store_patient_put(struct mcr_store *, const char *e164,
 	    const char *first_name, const char *recall, time_t);
+
+/* provider.c: the messaging providers */
+
+enum mcr_chan { MCR_CH_WHATSAPP, MCR_CH_SMS };
+
+/* What became of a request, as the reference classifies the errors. */
+enum mcr_pres {
+	MCR_P_SENT,		/* accepted: provider_id set when it said */
+	MCR_P_RETRY,		/* throughput, temporary, 5xx: not sent */
+	MCR_P_UNREACHABLE,	/* no connection made: not sent */
+	MCR_P_FALLBACK,		/* not a WhatsApp user: try SMS */
+	MCR_P_FAIL,		/* this recipient or payload: no retry */
+	MCR_P_OPTOUT,		/* the recipient unsubscribed */
+	MCR_P_STOP,		/* token, account, policy, template: stop */
+	MCR_P_UNCERTAIN		/* it may or may not have left */
+};
+
+/* One message to send. */
+struct mcr_req {
+	int64_t	 id;			/* ours, carried back by receipts */
+	int64_t	 case_id;
+	const char *to;			/* E.164 */
+	enum mcr_kind kind;
+	const char *text;		/* the rendered local text */
+	const char *params[8];		/* rendered template parameters */
+	int	 nparams;
+};
+
+struct mcr_result {
+	enum mcr_pres cls;
+	int	 http;			/* 0: no answer */
+	long	 code;			/* the provider's error code, or 0 */
+	int	 retry_after;		/* seconds the provider asked, or 0 */
+	char	 provider_id[96];
+	char	 error[256];		/* "131026: Message undeliverable" */
+};
+
+struct mcr_prov;
+
+/*
+ * The provider of channel as the config names it, with its secrets read.
+ * NULL with a message when it is not usable (missing keys or secrets);
+ * for SMS, also when [sms] provider is none (no message then).
+ */
+struct mcr_prov *mcr_prov_open(const struct mcr_config *, enum mcr_chan);
+const char *mcr_prov_name(const struct mcr_prov *);
+/* Send one message; always fills res.  Returns 0, or -1 unless sent. */
+int	 mcr_prov_send(struct mcr_prov *, const struct mcr_req *,
+	    struct mcr_result *);
+/* The class of a provider's error code (exposed for the tests). */
+enum mcr_pres mcr_prov_classify(const char *provider, int http, long code);
+void	 mcr_prov_close(struct mcr_prov *);
+/* The name of a channel. */
+const char *mcr_chan_name(enum mcr_chan);
+
+/* send.c: the recovery message */
+
+struct mcr_send;
+
+struct mcr_send_stats {
+	long	 records, bad, sent, skipped, failed, uncertain, retried;
+	long	 fallback;
+};
+
+/* Set from a signal handler: finish the request in flight, send no more. */
+extern volatile sig_atomic_t mcr_send_quit;
+
+/*
+ * A sender over the store: records (message, skip) go to out.  dry: decide
+ * and render, change nothing, send nothing (status dry_run).
+ */
+struct mcr_send *mcr_send_new(struct mcr_store *, const struct mcr_config *,
+	    FILE *out, int dry);
+/*
+ * One line of input (a missed_call record; other types are ignored).
+ * where names it in messages ("stdin:3").  A case not yet due is held.
+ * Returns 0, or -1 (bad line or store error, reported).
+ */
+int	 mcr_send_line(struct mcr_send *, const char *, size_t,
+	    const char *where);
+/* Decide and send case id now; extra: keys to pass through, or NULL. */
+int	 mcr_send_case(struct mcr_send *, int64_t id, const char *extra);
+/*
+ * Send the held cases that are due.  Returns the seconds until the next
+ * one due within the given seconds, -1 when none is (or sending stopped).
+ */
+int	 mcr_send_tick(struct mcr_send *, int within);
+/* Wait for and send the held cases due within the given seconds. */
+int	 mcr_send_wait(struct mcr_send *, int within);
+/*
+ * Mark uncertain the claims of processes that died mid-send, then send
+ * every case due in the store, waiting for those due within seconds.
+ */
+int	 mcr_send_due(struct mcr_send *, int within);
+/* Only the first half of mcr_send_due. */
+int	 mcr_send_recover(struct mcr_send *);
+/* The exit status that stopped sending (2 or 75), or 0. */
+int	 mcr_send_stopped(struct mcr_send *);
+/* The exit status so far. */
+int	 mcr_send_status(struct mcr_send *);
+const struct mcr_send_stats *mcr_send_stats(struct mcr_send *);
+void	 mcr_send_free(struct mcr_send *);
 
 /* csv.c: headed CSV files of the practice (patients, slots) */
 struct mcr_csv;

@@ -1,5 +1,6 @@
 /* Phone numbers: withheld markers, extensions, a cache over libphonenumber. */
 #include <ctype.h>
+#include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -313,4 +314,77 @@ mcr_phone_mask(const char *e164, char *buf, size_t size)
 		snprintf(buf, size, "%.3s %c*** ***%s", e164, e164[3],
 		    e164 + n - 3);
 	return buf;
+}
+
+struct mcr_nlists {
+	struct mcr_list l[3];		/* staff, own, blocklisted */
+};
+
+static void
+nl_add(struct mcr_list *l, const struct mcr_config *cfg, const char *raw)
+{
+	struct mcr_number num;
+
+	mcr_phone_norm(raw, cfg->region, cfg->ext_digits, &num);
+	l->v = mcr_xrealloc(l->v, (size_t)(l->n + 1) * sizeof(char *));
+	l->v[l->n++] = mcr_xstrdup(num.e164[0] ? num.e164 : raw);
+}
+
+struct mcr_nlists *
+mcr_nlists_new(const struct mcr_config *cfg)
+{
+	struct mcr_nlists *nl = mcr_xcalloc(1, sizeof(*nl));
+	char line[256];
+	FILE *fp;
+
+	for (int i = 0; i < cfg->staff.n; i++)
+		nl_add(&nl->l[0], cfg, cfg->staff.v[i]);
+	for (int i = 0; i < cfg->own.n; i++)
+		nl_add(&nl->l[1], cfg, cfg->own.v[i]);
+	if (cfg->blocklist == NULL)
+		return nl;
+	if ((fp = fopen(cfg->blocklist, "r")) == NULL) {
+		mcr_warn("%s: %s (blocklist not applied)", cfg->blocklist,
+		    strerror(errno));
+		return nl;
+	}
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		char *p = line + strspn(line, " \t");
+
+		p[strcspn(p, "#;\r\n")] = '\0';
+		for (char *e = p + strlen(p); e > p && (e[-1] == ' ' ||
+		    e[-1] == '\t');)
+			*--e = '\0';
+		if (*p != '\0')
+			nl_add(&nl->l[2], cfg, p);
+	}
+	fclose(fp);
+	return nl;
+}
+
+const char *
+mcr_nlists_check(const struct mcr_nlists *nl, const char *e164)
+{
+	static const char *why[3] = { "staff", "own", "blocklisted" };
+
+	if (e164 == NULL || *e164 == '\0')
+		return NULL;
+	for (int k = 0; k < 3; k++)
+		for (int i = 0; i < nl->l[k].n; i++)
+			if (strcmp(nl->l[k].v[i], e164) == 0)
+				return why[k];
+	return NULL;
+}
+
+void
+mcr_nlists_free(struct mcr_nlists *nl)
+{
+	if (nl == NULL)
+		return;
+	for (int k = 0; k < 3; k++) {
+		for (int i = 0; i < nl->l[k].n; i++)
+			free(nl->l[k].v[i]);
+		free(nl->l[k].v);
+	}
+	free(nl);
 }

@@ -87,6 +87,33 @@ static const char *const migrations[] = {
 	"  first_name TEXT,"
 	"  recall TEXT,"		/* the reason they are due, if any */
 	"  updated_at INTEGER NOT NULL);",
+	/* 3: messages, each claimed before its request leaves */
+	"CREATE TABLE messages ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL,"
+	"  step TEXT NOT NULL,"		/* first, sms, followup1, ... */
+	"  kind TEXT NOT NULL,"
+	"  channel TEXT NOT NULL,"	/* whatsapp, sms */
+	"  provider TEXT NOT NULL,"
+	"  to_number TEXT NOT NULL,"
+	"  status TEXT NOT NULL,"	/* sending, retry, sent, delivered, "
+					   read, failed, uncertain */
+	"  provider_id TEXT,"
+	"  error TEXT,"
+	"  body TEXT,"			/* the local text, for staff */
+	"  attempts INTEGER NOT NULL DEFAULT 0,"
+	"  claim_pid INTEGER,"		/* the process sending it */
+	"  claim_ms INTEGER,"		/* real clock at the last attempt */
+	"  created_at INTEGER NOT NULL,"
+	"  sent_at INTEGER,"
+	"  updated_at INTEGER NOT NULL,"
+	"  UNIQUE (case_id, step));"
+	"CREATE INDEX messages_to ON messages(to_number, claim_ms);"
+	"CREATE INDEX messages_rate ON messages(channel, claim_ms);"
+	"CREATE INDEX messages_provider_id ON messages(provider_id) "
+	"  WHERE provider_id IS NOT NULL;"
+	"CREATE INDEX messages_live ON messages(status) "
+	"  WHERE status = 'sending' OR status = 'retry';",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
