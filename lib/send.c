@@ -993,12 +993,13 @@ decide(struct mcr_send *s, const struct kase *k, const char **why, int *mark,
 		return V_SKIP;
 	}
 	*mark = 1;
-	if (k->caller[0] == '\0' || strcmp(k->type, "withheld") == 0) {
-		*why = "withheld";
+	if (strcmp(k->type, "invalid") == 0 || strcmp(k->type, "other") == 0 ||
+	    strcmp(k->type, "internal") == 0) {
+		*why = "invalid";
 		return V_SKIP;
 	}
-	if (strcmp(k->type, "invalid") == 0 || strcmp(k->type, "other") == 0) {
-		*why = "invalid";
+	if (k->caller[0] == '\0') {
+		*why = "withheld";
 		return V_SKIP;
 	}
 	if (strcmp(k->type, "fixed") == 0) {

@@ -255,6 +255,8 @@ mcr_store_close(struct mcr_store *s)
 		return;
 	if (s->bulk)
 		mcr_store_bulk(s, 0);
+	if (s->dry && s->db != NULL)
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	if (s->db != NULL) {
 		while ((st = sqlite3_next_stmt(s->db, NULL)) != NULL)
 			sqlite3_finalize(st);
@@ -267,20 +269,52 @@ mcr_store_close(struct mcr_store *s)
 int
 mcr_store_begin(struct mcr_store *s)
 {
+	/* a dry run's transactions nest in one that is never committed */
+	if (s->dry) {
+		if (store_exec(s, "SAVEPOINT dry") == -1)
+			return -1;
+		s->insp = 1;
+		return 0;
+	}
 	return store_exec(s, "BEGIN IMMEDIATE");
 }
 
 int
 mcr_store_commit(struct mcr_store *s)
 {
+	if (s->dry) {
+		s->insp = 0;
+		return store_exec(s, "RELEASE dry");
+	}
 	return store_exec(s, "COMMIT");
 }
 
 void
 mcr_store_rollback(struct mcr_store *s)
 {
+	if (s->dry) {
+		if (s->insp)
+			sqlite3_exec(s->db, "ROLLBACK TO dry; RELEASE dry",
+			    NULL, NULL, NULL);
+		s->insp = 0;
+		return;
+	}
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+}
+
+/* A dry run: one outer transaction, rolled back at close. */
+static struct mcr_store *
+dry(struct mcr_store *s)
+{
+	if (s == NULL)
+		return NULL;
+	if (store_exec(s, "BEGIN") == -1) {
+		mcr_store_close(s);
+		return NULL;
+	}
+	s->dry = 1;
+	return s;
 }
 
 int
@@ -448,7 +482,7 @@ mcr_store_open_dry(const char *path, int busy_ms)
 	int v = 0, rc;
 
 	if (access(path, F_OK) == -1)
-		return mcr_store_open(":memory:", busy_ms, 0);
+		return dry(mcr_store_open(":memory:", busy_ms, 0));
 	if ((s = mcr_store_open(path, busy_ms, 1)) == NULL)
 		return NULL;
 	if (sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL) ==
@@ -459,7 +493,7 @@ mcr_store_open_dry(const char *path, int busy_ms)
 	}
 	if (v >= NMIGRATIONS) {
 		mcr_store_close(s);
-		return mcr_store_open(path, busy_ms, 0);
+		return dry(mcr_store_open(path, busy_ms, 0));
 	}
 	m = mcr_xcalloc(1, sizeof(*m));
 	m->path = mcr_xstrdup(path);
@@ -480,7 +514,7 @@ mcr_store_open_dry(const char *path, int busy_ms)
 		mcr_store_close(m);
 		return NULL;
 	}
-	return m;
+	return dry(m);
 }
 
 /*

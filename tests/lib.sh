@@ -45,6 +45,15 @@ if [ -n "${VALGRIND:-}" ]; then
 	PATH=$TRASH/.bin:$PATH
 fi
 
+# ast_missed DAY TIME CALLER: an Asterisk row (21 columns) of an inbound
+# call rung for 30 s, unanswered
+ast_n=0
+ast_missed() {
+	ast_n=$((ast_n + 1))
+	printf '"","%s","200","from-trunk","""x"" <%s>","PJSIP/trunk-%d","PJSIP/201-%d","Dial","PJSIP/201,30","%s %s",,"%s %s",30,0,"NO ANSWER","DOCUMENTATION","1767%06d.%d","","","1767%06d.%d",%d\n' \
+	    "$3" "$3" $ast_n $ast_n "$1" "$2" "$1" "$(echo "$2" | sed 's/:00$/:30/')" $ast_n $ast_n $ast_n $ast_n $ast_n
+}
+
 say() {
 	printf '%s\n' "$*"
 }

@@ -144,7 +144,8 @@ test_expect_success 'a growing export with a header keeps its header' '
 test_expect_success '-n on a store of an older schema leaves it as it was' '
 	rm -f "$MCR_DB" &&
 	mcr-admin init &&
-	sqlite3 "$MCR_DB" "DROP TABLE patients; PRAGMA user_version = 1;
+	sqlite3 "$MCR_DB" "DROP TABLE patients; DROP TABLE messages;
+	    PRAGMA user_version = 1;
 	    PRAGMA journal_mode = DELETE" >/dev/null &&
 	cp "$MCR_DB" old.db &&
 	mcr-ingest -n "$A" >o &&

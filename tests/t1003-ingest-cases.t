@@ -5,13 +5,6 @@
 MCR_NOW=2026-01-08T12:00:00Z
 export MCR_NOW
 
-# call DAY TIME CALLER: an unanswered inbound call of 30 s (21 columns)
-n=0
-call() {
-	n=$((n + 1))
-	printf '"","%s","200","from-trunk","""x"" <%s>","PJSIP/trunk-%d","PJSIP/201-%d","Dial","PJSIP/201,30","%s %s",,"%s %s",30,0,"NO ANSWER","DOCUMENTATION","1767%06d.%d","","","1767%06d.%d",%d\n' \
-	    "$3" "$3" $n $n "$1" "$2" "$1" "$(echo "$2" | sed 's/:00$/:30/')" $n $n $n $n $n
-}
 
 test_expect_success 'skip reasons: staff, own number, blocklist, opt-out' '
 	cat >"$MCR_CONFIG" <<-\EOT &&
@@ -23,14 +16,14 @@ test_expect_success 'skip reasons: staff, own number, blocklist, opt-out' '
 	printf "# nuisance callers\n07400123903\n+44 7400 123904 ; the second\n" >blocklist &&
 	mcr-ingest "$TESTDATA/freepbx.csv" >/dev/null &&
 	sql "INSERT INTO optouts VALUES (\"+447400123905\", 0, \"test\")" &&
-	{ call 2026-01-05 10:00:00 07400123901;
-	  call 2026-01-05 10:05:00 07400123902;
-	  call 2026-01-05 10:10:00 01214960000;
-	  call 2026-01-05 10:15:00 07400123903;
-	  call 2026-01-05 10:20:00 07400123904;
-	  call 2026-01-05 10:25:00 07400123905;
-	  call 2026-01-05 10:30:00 07400123906;
-	  call 2026-01-05 10:35:00 +33612345678; } >c.csv &&
+	{ ast_missed 2026-01-05 10:00:00 07400123901;
+	  ast_missed 2026-01-05 10:05:00 07400123902;
+	  ast_missed 2026-01-05 10:10:00 01214960000;
+	  ast_missed 2026-01-05 10:15:00 07400123903;
+	  ast_missed 2026-01-05 10:20:00 07400123904;
+	  ast_missed 2026-01-05 10:25:00 07400123905;
+	  ast_missed 2026-01-05 10:30:00 07400123906;
+	  ast_missed 2026-01-05 10:35:00 +33612345678; } >c.csv &&
 	mcr-ingest c.csv >out &&
 	test "$(wc -l <out)" = 8 &&
 	sql "select coalesce(caller, \"-\") || \" \" || state || \" \" ||
@@ -61,9 +54,9 @@ test_expect_success 'own numbers calling out are outbound, not inbound' '
 # is 25 h after the first but 25 h after 16:00 too... so a new case.
 test_expect_success 'repeat calls within the cooldown join, later ones open' '
 	rm -f "$MCR_DB" && : >"$MCR_CONFIG" &&
-	{ call 2026-01-05 10:00:00 07400123910;
-	  call 2026-01-05 16:00:00 07400123910;
-	  call 2026-01-06 17:00:00 07400123910; } >r.csv &&
+	{ ast_missed 2026-01-05 10:00:00 07400123910;
+	  ast_missed 2026-01-05 16:00:00 07400123910;
+	  ast_missed 2026-01-06 17:00:00 07400123910; } >r.csv &&
 	mcr-ingest r.csv >out &&
 	test "$(wc -l <out)" = 3 &&
 	sql "select calls from cases order by id" >got &&
@@ -82,9 +75,9 @@ test_expect_success '[ingest] cooldown is in hours' '
 
 test_expect_success 'a resolved case is not joined: a new episode opens' '
 	rm -f "$MCR_DB" && : >"$MCR_CONFIG" &&
-	{ call 2026-01-05 10:00:00 07400123920;
+	{ ast_missed 2026-01-05 10:00:00 07400123920;
 	  printf "%s\n" "\"\",\"07400123920\",\"200\",\"from-trunk\",\"\",\"PJSIP/trunk-9\",\"PJSIP/201-9\",\"Dial\",\"\",\"2026-01-05 10:10:00\",\"2026-01-05 10:10:05\",\"2026-01-05 10:12:05\",125,120,\"ANSWERED\",\"DOCUMENTATION\",\"1767607800.9\",\"\",\"\",\"1767607800.9\",9";
-	  call 2026-01-05 10:20:00 07400123920; } >e.csv &&
+	  ast_missed 2026-01-05 10:20:00 07400123920; } >e.csv &&
 	mcr-ingest e.csv >out &&
 	sql "select state from cases order by id" >got &&
 	printf "resolved_by_call\nnew\n" >want &&
