@@ -254,6 +254,10 @@ answer_error(struct mcr_prov *p, struct mcr_result *r)
 		r->code = (long)json_integer_value(json_object_get(j, "code"));
 		msg = json_string_value(json_object_get(j, "message"));
 	}
+	/* Meta's message repeats the code: "(#131026) Message undeliverable" */
+	if (msg != NULL && msg[0] == '(' && msg[1] == '#' &&
+	    strstr(msg, ") ") != NULL)
+		msg = strstr(msg, ") ") + 2;
 	if (msg != NULL)
 		snprintf(r->error, sizeof(r->error), "%ld: %s%s%s", r->code,
 		    msg, det ? ": " : "", det ? det : "");

@@ -15,7 +15,7 @@ TESTDATA=$TEST_ROOT/testdata
 SHARED=$TEST_ROOT/../shared
 PATH=$TEST_ROOT:$TEST_ROOT/tests:$PATH
 TRASH=$(mktemp -d "${TMPDIR:-/tmp}/mcr-test.XXXXXX")
-trap 'rm -rf "$TRASH"' EXIT
+trap 'mock_stop; rm -rf "$TRASH"' EXIT
 cd "$TRASH" || exit 1
 HOME=$TRASH
 TZ=UTC
@@ -54,6 +54,41 @@ ast_missed() {
 	    "$3" "$3" $ast_n $ast_n "$1" "$2" "$1" "$(echo "$2" | sed 's/:00$/:30/')" $ast_n $ast_n $ast_n $ast_n $ast_n
 }
 
+# mock_start: the provider APIs on loopback (tests/mock-api), its URL in
+# MOCK_URL, its request log in $MOCK_LOG, its modes from $MOCK_CONTROL
+MOCK_PID=
+MOCK_LOG=$TRASH/mock.log
+MOCK_CONTROL=$TRASH/mock.control
+mock_start() {
+	rm -f "$TRASH/mock.port"
+	: >"$MOCK_CONTROL"
+	mock-api -p "$TRASH/mock.port" -l "$MOCK_LOG" -c "$MOCK_CONTROL" &
+	MOCK_PID=$!
+	i=0
+	while [ ! -s "$TRASH/mock.port" ]; do
+		i=$((i + 1))
+		[ $i -gt 200 ] && { echo "mock-api did not start" >&2; return 1; }
+		sleep 0.05
+	done
+	MOCK_URL=http://127.0.0.1:$(cat "$TRASH/mock.port")
+}
+mock_stop() {
+	[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID"
+	MOCK_PID=
+}
+# mock_mode MODE...: how the next requests are answered (see mock-api.c)
+mock_mode() {
+	echo "$*" >"$MOCK_CONTROL"
+}
+# mock_req EXPR [WHERE]: EXPR of each logged request, in SQL over its JSON
+# (value->>'body', value->>'to', ...), one line each
+mock_req() {
+	[ -s "$MOCK_LOG" ] || return 0
+	sqlite3 :memory: "select $1 from json_each('[' || replace(trim(
+	    readfile('$MOCK_LOG'), char(10)), char(10), ',') || ']')
+	    ${2:+where $2} order by value->>'n'"
+}
+
 say() {
 	printf '%s\n' "$*"
 }
@@ -71,6 +106,9 @@ test_fail_() {
 }
 
 test_eval_() {
+	# TEST_TRACE=1: show every command, and what out and err held
+	[ -n "${TEST_TRACE:-}" ] && { (eval "set -x; $1"); r=$?
+		[ $r = 0 ] || head -c 3000 out err 2>/dev/null; return $r; }
 	(eval "$1") >"$TRASH/.out" 2>"$TRASH/.err"
 }
 
