@@ -258,6 +258,8 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			return int_set(&c->holdout, v, 0, 50, why);
 		if (strcmp(k, "retries") == 0)
 			return int_set(&c->retries, v, 1, 10, why);
+		if (strcmp(k, "backoff") == 0)
+			return int_set(&c->backoff_ms, v, 10, 60000, why);
 		if (strcmp(k, "max_attempts") == 0)
 			return int_set(&c->max_attempts, v, 1, 50, why);
 		if (strcmp(k, "burst_calls") == 0)
@@ -477,6 +479,7 @@ defaults(struct mcr_config *c)
 	c->holdout = 0;
 	c->retries = 3;
 	c->max_attempts = 6;
+	c->backoff_ms = 1000;
 	c->burst_calls = 8;
 	c->burst_window = 600;
 	c->burst_neighbours = 5;

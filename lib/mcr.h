@@ -204,6 +204,7 @@ struct mcr_config {
 	int	 holdout;		/* per cent of cases not messaged */
 	int	 retries;		/* attempts in one run, transient errors */
 	int	 max_attempts;		/* over all runs */
+	int	 backoff_ms;		/* the first pause before a retry */
 	int	 burst_calls;		/* calls from one number ... */
 	int	 burst_window;		/* ... within seconds: robocall */
 	int	 burst_neighbours;	/* callers of one number block: robocall */

@@ -390,10 +390,12 @@ messaged(struct mcr_send *s, const struct kase *k)
 
 /*
  * Milliseconds to wait before a message on chan to to may leave, by the
- * per-recipient interval and the sending number's rate; 0 now.
+ * per-recipient interval (against messages other than self's own earlier
+ * attempts) and the sending number's rate; 0 now.
  */
 static int64_t
-ratewait(struct mcr_send *s, enum mcr_chan chan, const char *to)
+ratewait(struct mcr_send *s, enum mcr_chan chan, const char *to,
+    const struct msg *self)
 {
 	const struct mcr_config *c = s->cfg;
 	const char *cn = mcr_chan_name(chan);
@@ -403,11 +405,13 @@ ratewait(struct mcr_send *s, enum mcr_chan chan, const char *to)
 
 	if (c->recipient_interval > 0) {
 		if ((st = store_prep(s->st, &s->s_rcpt, "SELECT max(claim_ms) "
-		    "FROM messages WHERE to_number = ? AND channel = ?")) ==
-		    NULL)
+		    "FROM messages WHERE to_number = ? AND channel = ? AND "
+		    "NOT (case_id = ? AND step = ?)")) == NULL)
 			return -1;
 		sqlite3_bind_text(st, 1, to, -1, SQLITE_STATIC);
 		sqlite3_bind_text(st, 2, cn, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, self->case_id);
+		sqlite3_bind_text(st, 4, self->step, -1, SQLITE_STATIC);
 		if (sqlite3_step(st) != SQLITE_ROW)
 			return store_failed(s->st, "read rate");
 		if (sqlite3_column_type(st, 0) != SQLITE_NULL) {
@@ -755,9 +759,10 @@ prov(struct mcr_send *s, enum mcr_chan c)
 }
 
 static int64_t
-backoff(const struct mcr_result *r, int attempt)
+backoff(const struct mcr_send *s, const struct mcr_result *r, int attempt)
 {
-	int64_t base = 1000LL << (attempt < 5 ? attempt - 1 : 4);
+	int64_t base = (int64_t)s->cfg->backoff_ms << (attempt < 5 ?
+	    attempt - 1 : 4);
 
 	if (r->retry_after > 0)
 		return r->retry_after * 1000LL;
@@ -776,7 +781,7 @@ retake(struct mcr_send *s, struct msg *m)
 	for (;;) {
 		if (mcr_store_begin(s->st) == -1)
 			return -1;
-		if ((w = ratewait(s, m->chan, m->to)) < 0)
+		if ((w = ratewait(s, m->chan, m->to, m)) < 0)
 			goto fail;
 		if (w == 0)
 			break;
@@ -829,7 +834,7 @@ fallback(struct mcr_send *s, struct kase *k, const char *extra)
 	for (;;) {
 		if (mcr_store_begin(s->st) == -1)
 			goto fail;
-		if ((w = ratewait(s, MCR_CH_SMS, m.to)) < 0)
+		if ((w = ratewait(s, MCR_CH_SMS, m.to, &m)) < 0)
 			goto rollback;
 		if (w == 0)
 			break;
@@ -889,7 +894,7 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 		if ((r.cls == MCR_P_RETRY || r.cls == MCR_P_UNREACHABLE) &&
 		    m->attempts < s->cfg->retries && !mcr_send_quit) {
 			s->stats.retried++;
-			nap(backoff(&r, m->attempts));
+			nap(backoff(s, &r, m->attempts));
 			if (retake(s, m) == -1)
 				return -1;
 			continue;
@@ -1108,7 +1113,7 @@ process(struct mcr_send *s, int64_t id, const char *extra, time_t *due)
 			mcr_buf_free(&m.text);
 			return 0;
 		}
-		if ((w = ratewait(s, m.chan, m.to)) < 0)
+		if ((w = ratewait(s, m.chan, m.to, &m)) < 0)
 			goto fail;
 		if (w == 0)
 			break;

@@ -21,6 +21,7 @@ meta() {
 	name = Riverside Dental
 	[send]
 	burst_neighbours = 0
+	backoff = 50
 	connect_timeout = 2
 	timeout = 2
 	[whatsapp]
