@@ -97,6 +97,99 @@ check_numbers(const struct mcr_config *cfg, const struct mcr_list *l,
 	return bad;
 }
 
+/* Where a template is defined, for messages. */
+static const char *
+tplwhere(const struct mcr_config *cfg, enum mcr_kind k, char *buf, size_t n)
+{
+	if (cfg->tpl[k].line > 0)
+		snprintf(buf, n, "%s:%d: [template.%s]", cfg->file,
+		    cfg->tpl[k].line, mcr_kind_name(k));
+	else
+		snprintf(buf, n, "[template.%s]", mcr_kind_name(k));
+	return buf;
+}
+
+/*
+ * Every template: its text renders, within the channel's limit, and its
+ * parameters are known variables; the providers have what they need.
+ */
+static int
+check_send(const struct mcr_config *cfg)
+{
+	static const enum mcr_kind first[] = { MCR_K_RECOVERY,
+	    MCR_K_AFTER_HOURS, MCR_K_PATIENT };
+	struct mcr_vars v;
+	struct mcr_prov *p;
+	char where[128], badv[32];
+	int bad = 0;
+
+	memset(&v, 0, sizeof(v));
+	v.practice = cfg->name;
+	v.name = v.first_name = "Alexandra";
+	v.recall = "6-month check-up";
+	v.opens = "on Wednesday at 8:30am";
+	v.closes = "6:30pm";
+	v.time = "12:45pm";
+	v.emergency = mcr_tpl_emergency(cfg->type);
+	v.slots = "1) Tue 9:30am 2) Wed 2pm 3) Thu 11:15am";
+	for (int k = 0; k < MCR_K_N; k++) {
+		const struct mcr_list *pl = mcr_tpl_params(cfg, k);
+		struct mcr_buf b = { 0 };
+		size_t max = k == MCR_K_SMS ? 1600 : 1024;
+
+		tplwhere(cfg, k, where, sizeof(where));
+		if (mcr_tpl_render(mcr_tpl_text(cfg, k), &v, &b, badv,
+		    sizeof(badv)) == -1) {
+			mcr_warn("%s: text: unknown variable {%s}", where, badv);
+			bad++;
+		} else if (b.len > max) {
+			mcr_warn("%s: text: %zu characters with sample values: "
+			    "at most %zu", where, b.len, max);
+			bad++;
+		}
+		mcr_buf_free(&b);
+		for (int i = 0; i < pl->n; i++)
+			if (mcr_vars_get(&v, pl->v[i]) == NULL) {
+				mcr_warn("%s: params: unknown variable %s",
+				    where, pl->v[i]);
+				bad++;
+			}
+		if (pl->n > 8) {
+			mcr_warn("%s: params: at most 8", where);
+			bad++;
+		}
+	}
+	for (size_t i = 0; i < sizeof(first) / sizeof(first[0]); i++) {
+		const struct mcr_template *t = &cfg->tpl[first[i]];
+
+		tplwhere(cfg, first[i], where, sizeof(where));
+		if (strcmp(cfg->whatsapp_provider, "meta") == 0 &&
+		    t->name == NULL) {
+			mcr_warn("%s: no name: the meta provider sends "
+			    "approved templates only", where);
+			bad++;
+		}
+		if (strcmp(cfg->whatsapp_provider, "twilio") == 0 &&
+		    t->content_sid == NULL) {
+			mcr_warn("%s: no content_sid: WhatsApp through twilio "
+			    "sends Content templates only", where);
+			bad++;
+		}
+	}
+	/* keys and secrets, without sending anything */
+	if (strcmp(cfg->whatsapp_provider, "outbox") != 0) {
+		if ((p = mcr_prov_open(cfg, MCR_CH_WHATSAPP)) == NULL)
+			bad++;
+		mcr_prov_close(p);
+	}
+	if (strcmp(cfg->sms_provider, "twilio") == 0) {
+		if ((p = mcr_prov_open(cfg, MCR_CH_SMS)) == NULL)
+			bad++;
+		mcr_prov_close(p);
+	}
+	return bad;
+}
+
 static int
 cmd_check(const struct opts *o, const struct mcr_config *cfg)
 {
@@ -140,6 +233,7 @@ cmd_check(const struct opts *o, const struct mcr_config *cfg)
 			fclose(fp);
 		}
 	}
+	bad += check_send(cfg);
 	if (access(p, F_OK) == -1) {
 		mcr_warn("%s: no store yet: run mcr-admin init", p);
 		st2 = MCR_EXIT_PART;

@@ -19,6 +19,8 @@ struct ctx {
 	int	 line;
 	int	 errors;
 	char	 section[32];
+	int	 cont;			/* the line read is indented */
+	char	 last[80];		/* section and key of the last value */
 };
 
 static const char *days[7] = { "sun", "mon", "tue", "wed", "thu", "fri",
@@ -372,8 +374,32 @@ handler(void *user, const char *sec, const char *k, const char *v)
 {
 	struct ctx *x = user;
 	const char *why = NULL;
+	char here[80];
 	int r;
 
+	/* an indented line goes on with the value above: long texts */
+	snprintf(here, sizeof(here), "%s\n%s", sec, k);
+	if (x->cont && strcmp(here, x->last) == 0) {
+		int kind = strncmp(sec, "template.", 9) == 0 ?
+		    mcr_kind_byname(sec + 9) : -1;
+
+		if (kind < 0 || strcmp(k, "text") != 0) {
+			mcr_warn("%s:%d: only a template's text goes on over "
+			    "indented lines", x->file, x->line);
+			x->errors++;
+			return 1;
+		}
+		{
+			struct mcr_template *t = &x->c->tpl[kind];
+			struct mcr_buf b = { 0 };
+
+			mcr_buf_printf(&b, "%s %s", t->text, v);
+			free(t->text);
+			t->text = b.s;
+		}
+		return 1;
+	}
+	mcr_strlcpy(x->last, here, sizeof(x->last));
 	r = setkey(x->c, sec, k, v, &why);
 	if (r == 2 && *sec == '\0') {
 		mcr_warn("%s:%d: '%s' is outside any [section]", x->file,
@@ -406,6 +432,8 @@ reader(char *buf, int n, void *stream)
 		return NULL;
 	x->line++;
 	len = strlen(buf);
+	x->cont = (buf[0] == ' ' || buf[0] == '\t') &&
+	    buf[strspn(buf, " \t\r\n")] != '\0';
 	{
 		const char *p = buf + strspn(buf, " \t");
 		static const char *known[] = { "practice", "hours", "numbers",
@@ -441,7 +469,8 @@ reader(char *buf, int n, void *stream)
 		while ((ch = fgetc(x->fp)) != EOF && ch != '\n')
 			;
 		buf[0] = '\0';
-		mcr_warn("%s:%d: line too long (at most %d characters)",
+		mcr_warn("%s:%d: line too long (at most %d characters; a "
+		    "template's text goes on over indented lines)",
 		    x->file, x->line, n - 2);
 		x->errors++;
 	}

@@ -101,4 +101,42 @@ test_expect_code 2 'a file without a number column is refused' '
 '
 test_expect_code 2 'an unknown command is a usage error' 'mcr-admin frobnicate'
 test_expect_code 2 '-h prints the usage' 'mcr-admin -h'
+test_expect_success 'check: every template renders, with known variables' '
+	printf "[template.recovery]\ntext = Hi {nmae}\nparams = practice, when\n[template.offer]\ntext = {slots}\n" >t.conf &&
+	mcr-admin -c t.conf check 2>err; test $? = 2 &&
+	grep -q "^mcr-admin: t.conf:1: \[template.recovery\]: text: unknown variable {nmae}" err &&
+	grep -q "t.conf:1: \[template.recovery\]: params: unknown variable when" err &&
+	test "$(wc -l <err)" = 2
+'
+test_expect_success 'check: a text over the channel limit' '
+	l=$(printf "%0110d" 0) &&
+	printf "[template.recovery]\ntext = $l\n" >t.conf &&
+	for i in 1 2 3 4 5 6 7 8 9; do printf "  $l\n"; done >>t.conf &&
+	printf "[template.sms]\ntext = $l\n" >>t.conf &&
+	for i in 1 2 3 4 5 6 7 8 9; do printf "\t$l\n"; done >>t.conf &&
+	mcr-admin -c t.conf check 2>err; test $? = 2 &&
+	grep -q "\[template.recovery\]: text: 1109 characters with sample values: at most 1024" err &&
+	! grep -q "template.sms" err &&
+	printf "[practice]\nname = x\n  more\n" >t.conf &&
+	mcr-admin -c t.conf check 2>err; test $? = 2 &&
+	grep -q "t.conf:3: only a template.s text goes on over indented lines" err
+'
+test_expect_success 'check: meta needs a template name per first-message kind and a token' '
+	printf "[whatsapp]\nprovider = meta\nphone_number_id = 1\n[template.recovery]\nname = a\n" >t.conf &&
+	MCR_META_TOKEN= mcr-admin -c t.conf check 2>err; test $? = 2 &&
+	grep -q "\[template.after_hours\]: no name" err &&
+	grep -q "\[template.patient\]: no name" err &&
+	! grep -q "template.recovery" err &&
+	grep -q "set MCR_META_TOKEN or a token_file" err &&
+	printf "[template.after_hours]\nname = b\n[template.patient]\nname = c\n" >>t.conf &&
+	MCR_META_TOKEN=x mcr-admin -c t.conf check 2>err &&
+	test ! -s err
+'
+test_expect_success 'check: twilio needs content templates, an account, a sender' '
+	printf "[whatsapp]\nprovider = twilio\n[sms]\nprovider = twilio\n" >t.conf &&
+	MCR_TWILIO_TOKEN=x mcr-admin -c t.conf check 2>err; test $? = 2 &&
+	grep -q "\[template.recovery\]: no content_sid" err &&
+	grep -q "\[twilio\] account_sid is not set" err
+'
+
 test_done
