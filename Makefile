@@ -76,8 +76,9 @@ tests/mock-api.o: .flags
 check: all $(UNITS)
 	prove -j2 tests/
 
-bench: all
+bench: all tests/mock-api
 	scripts/bench
+	scripts/bench-send
 
 demo: all
 	scripts/demo
