@@ -368,7 +368,7 @@ build(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 			return -1;
 		} else {
 			json_t *v = json_object();
-			char *s, k[4];
+			char *s, k[12];
 
 			form_add(p, "ContentSid", t->content_sid);
 			for (int i = 0; i < q->nparams; i++) {
