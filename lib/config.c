@@ -665,9 +665,10 @@ mcr_config_secret(const char *env, const char *file, const char *what)
 	line[n] = '\0';
 	while (n > 0 && (line[n - 1] == ' ' || line[n - 1] == '\t'))
 		line[--n] = '\0';
-	if (n == 0) {
+	e = line + strspn(line, " \t");
+	if (*e == '\0') {
 		mcr_warn("%s: %s is empty", what, file);
 		return NULL;
 	}
-	return mcr_xstrdup(line);
+	return mcr_xstrdup(e);
 }

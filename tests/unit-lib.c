@@ -6,6 +6,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mcr.h"
@@ -1236,6 +1237,105 @@ test_config(void)
 	unsetenv("MCR_DB");
 }
 
+static void
+test_templates(void)
+{
+	struct mcr_vars v;
+	struct mcr_buf b = { 0 };
+	char bad[32] = "";
+
+	memset(&v, 0, sizeof(v));
+	v.practice = "Riverside Dental";
+	v.name = "Sarah";
+	ok(mcr_tpl_render("Hi {name}, {practice}.", &v, &b, bad,
+	    sizeof(bad)) == 0, "render: two variables");
+	is_str(b.s, "Hi Sarah, Riverside Dental.", "render: the text");
+	mcr_buf_reset(&b);
+	ok(mcr_tpl_render("{ {} {x y} {name", &v, &b, bad, sizeof(bad)) == 0,
+	    "render: braces that name nothing stay as they are");
+	is_str(b.s, "{ {} {x y} {name", "render: kept verbatim");
+	mcr_buf_reset(&b);
+	ok(mcr_tpl_render("{when}", &v, &b, bad, sizeof(bad)) == -1,
+	    "render: an unknown variable fails");
+	is_str(bad, "when", "render: and is named");
+	mcr_buf_reset(&b);
+	ok(mcr_tpl_render("{recall}.", &v, &b, bad, sizeof(bad)) == 0 &&
+	    strcmp(b.s, ".") == 0, "render: an unset variable is empty");
+	mcr_buf_free(&b);
+	for (int k = 0; k < MCR_K_N; k++)
+		is_int(mcr_kind_byname(mcr_kind_name(k)), k, "kind %s by name",
+		    mcr_kind_name(k));
+	is_int(mcr_kind_byname("recover"), -1, "kind: an unknown name");
+}
+
+static void
+test_classify(void)
+{
+	static const struct {
+		const char *p;
+		int	 http;
+		long	 code;
+		enum mcr_pres want;
+	} t[] = {
+		{ "meta", 429, 130429, MCR_P_RETRY },
+		{ "meta", 429, 131056, MCR_P_RETRY },
+		{ "meta", 503, 131016, MCR_P_RETRY },
+		{ "meta", 500, 131000, MCR_P_RETRY },
+		{ "meta", 400, 131026, MCR_P_FALLBACK },
+		{ "meta", 400, 131049, MCR_P_FALLBACK },
+		{ "meta", 400, 131050, MCR_P_OPTOUT },
+		{ "meta", 401, 190, MCR_P_STOP },
+		{ "meta", 403, 200, MCR_P_STOP },
+		{ "meta", 400, 368, MCR_P_STOP },
+		{ "meta", 400, 131031, MCR_P_STOP },
+		{ "meta", 400, 131042, MCR_P_STOP },
+		{ "meta", 400, 131048, MCR_P_STOP },
+		{ "meta", 400, 132000, MCR_P_STOP },
+		{ "meta", 400, 132001, MCR_P_STOP },
+		{ "meta", 400, 100, MCR_P_FAIL },
+		{ "meta", 400, 131030, MCR_P_FAIL },
+		{ "twilio", 429, 20429, MCR_P_RETRY },
+		{ "twilio", 400, 63018, MCR_P_RETRY },
+		{ "twilio", 400, 63016, MCR_P_FALLBACK },
+		{ "twilio", 400, 21610, MCR_P_OPTOUT },
+		{ "twilio", 401, 20003, MCR_P_STOP },
+		{ "twilio", 400, 21211, MCR_P_FAIL },
+		{ "twilio", 400, 21614, MCR_P_FAIL },
+		{ "meta", 502, 0, MCR_P_RETRY },
+		{ "meta", 429, 0, MCR_P_RETRY },
+		{ "twilio", 401, 0, MCR_P_STOP },
+		{ "twilio", 404, 0, MCR_P_STOP },
+		{ "twilio", 400, 0, MCR_P_FAIL },
+	};
+
+	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++)
+		is_int(mcr_prov_classify(t[i].p, t[i].http, t[i].code),
+		    t[i].want, "classify %s HTTP %d code %ld", t[i].p,
+		    t[i].http, t[i].code);
+}
+
+static void
+test_secret(void)
+{
+	const char *p = tmp_file("token", "  tok-123  \nsecond line\n");
+	char *s;
+
+	setenv("MCR_TEST_TOKEN", "from-env", 1);
+	s = mcr_config_secret("MCR_TEST_TOKEN", p, "token");
+	is_str(s, "from-env", "secret: the environment first");
+	free(s);
+	unsetenv("MCR_TEST_TOKEN");
+	chmod(p, 0644);
+	ok(mcr_config_secret("MCR_TEST_TOKEN", p, "token") == NULL,
+	    "secret: a file readable by others is refused");
+	chmod(p, 0600);
+	s = mcr_config_secret("MCR_TEST_TOKEN", p, "token");
+	is_str(s, "tok-123", "secret: the first line, without blanks");
+	free(s);
+	ok(mcr_config_secret("MCR_TEST_TOKEN", NULL, "token") == NULL,
+	    "secret: neither is an error");
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -1258,6 +1358,9 @@ main(int argc, char *argv[])
 	test_strings();
 	test_detect();
 	test_config();
+	test_templates();
+	test_classify();
+	test_secret();
 
 	unsetenv("MCR_DB");
 	unsetenv("MCR_CONFIG");
