@@ -147,6 +147,11 @@ main(int argc, char *argv[])
 	sa.sa_handler = onsig;	/* no SA_RESTART: poll and sleeps wake */
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/*
+	 * A closed stdout or a provider's socket closing under TLS must not
+	 * kill the process mid-send: that would leave an uncertain message.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	if (o.store)
 		mcr_send_due(s, WITHIN);
 	else if (mcr_send_recover(s) == 0)
