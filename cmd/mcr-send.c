@@ -13,13 +13,15 @@
 
 struct opts {
 	const char *config, *db;
-	int	 dry, store, verbose;
+	int	 dry, only, store, verbose;
 };
+
+#define SWEEP	60	/* seconds between looks at the store in a pipe */
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-hnsv] [-c config] [-d store]\n",
+	fprintf(stderr, "usage: %s [-hnrsv] [-c config] [-d store]\n",
 	    mcr_util_prog());
 	exit(MCR_EXIT_USAGE);
 }
@@ -31,24 +33,38 @@ onsig(int sig)
 	mcr_send_quit = 1;
 }
 
-/* Records on stdin, as they come; held cases sent when due. */
+/*
+ * Records on stdin, as they come; held cases sent when due.  The pipe is
+ * the trigger and the store the truth: unless only, the store's due cases
+ * are sent too, at the end and every minute of a pipe that stays open (a
+ * case left for a retry, a record that never came).
+ */
 static void
-records(struct mcr_send *s)
+records(struct mcr_send *s, int only)
 {
 	char *buf = NULL, where[32];
 	size_t len = 0, cap = 0;
 	long line = 0;
 	int eof = 0;
+	int64_t swept = mcr_clock_ms();
 
 	while (!eof && !mcr_send_quit && !mcr_send_stopped(s)) {
 		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-		int next = mcr_send_tick(s, 1 << 30);
+		int next = mcr_send_tick(s, 1 << 30), wait;
 		ssize_t n;
 		char *p, *nl;
 
 		if (mcr_send_stopped(s))
 			break;
-		if (poll(&pfd, 1, next < 0 ? -1 : next * 1000 + 100) <= 0)
+		if (!only && mcr_clock_ms() - swept >= SWEEP * 1000) {
+			mcr_send_due(s, 0);
+			swept = mcr_clock_ms();
+			continue;
+		}
+		wait = only ? -1 : SWEEP * 1000 - (int)(mcr_clock_ms() - swept);
+		if (next >= 0 && (wait < 0 || next * 1000 + 100 < wait))
+			wait = next * 1000 + 100;
+		if (poll(&pfd, 1, wait) <= 0)
 			continue;
 		if (cap - len < 65536) {
 			cap = cap ? cap * 2 : 131072;
@@ -75,8 +91,12 @@ records(struct mcr_send *s)
 		memmove(buf, p, len);
 	}
 	free(buf);
-	if (!mcr_send_quit && !mcr_send_stopped(s))
+	if (mcr_send_quit || mcr_send_stopped(s))
+		return;
+	if (only)
 		mcr_send_wait(s, WITHIN);
+	else
+		mcr_send_due(s, WITHIN);
 }
 
 static void
@@ -104,7 +124,7 @@ main(int argc, char *argv[])
 
 	mcr_util_setprog(argv[0]);
 	memset(&o, 0, sizeof(o));
-	while ((ch = getopt(argc, argv, "c:d:hnsv")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:hnrsv")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -114,6 +134,9 @@ main(int argc, char *argv[])
 			break;
 		case 'n':
 			o.dry = 1;
+			break;
+		case 'r':
+			o.only = 1;
 			break;
 		case 's':
 			o.store = 1;
@@ -155,7 +178,7 @@ main(int argc, char *argv[])
 	if (o.store)
 		mcr_send_due(s, WITHIN);
 	else if (mcr_send_recover(s) == 0)
-		records(s);
+		records(s, o.only);
 	if (o.verbose)
 		summary(s);
 	status = mcr_send_status(s);

@@ -1268,9 +1268,11 @@ mcr_send_recover(struct mcr_send *s)
 
 /* Input records */
 
+/* The keys of missed_call (and call) records: not passed through. */
 static const char *const known[] = { "type", "id", "case_id", "caller",
-	"caller_type", "called", "started_at", "ring_s", "outcome", "why",
-	"after_hours", "source", NULL };
+	"caller_type", "caller_country", "caller_name", "called", "direction",
+	"started_at", "answered_at", "ended_at", "ring_s", "talk_s", "outcome",
+	"missed", "why", "after_hours", "source", NULL };
 
 /* The record's unknown keys as "k":v,... for passing through. */
 static char *

@@ -214,6 +214,25 @@ test_expect_success 'with no stdin it sends every case due in the store' '
 	test "$(grep -c "\"status\":\"sent\"" out)" = 2 &&
 	mcr-send </dev/null >out && test ! -s out
 '
+test_expect_success 'an empty pipe, as cron gives, also sends what is due' '
+	rm -f "$MCR_DB" outbox.jsonl && conf &&
+	ast_missed 2026-01-05 10:00:00 07400123017 >c.csv &&
+	mcr-ingest c.csv >/dev/null &&
+	: | mcr-send >out &&
+	grep -q "\"to\":\"+447400123017\".*\"status\":\"sent\"" out
+'
+test_expect_success 'records on stdin, then the store: -r acts on the records only' '
+	rm -f "$MCR_DB" outbox.jsonl && conf &&
+	ast_missed 2026-01-05 10:00:00 07400123017 >c.csv &&
+	mcr-ingest c.csv >/dev/null &&
+	missed 07400123018 2026-01-05T10:00:00Z >in &&
+	mcr-send -r <in >out &&
+	test "$(wc -l <out)" = 1 && grep -q "+447400123018" out &&
+	mcr-send <in >out &&
+	test "$(wc -l <out)" = 2 &&
+	grep -q "+447400123018.*already_messaged" out &&
+	grep -q "+447400123017.*\"status\":\"sent\"" out
+'
 test_expect_code 1 'a malformed line is reported with its number; the rest go on' '
 	rm -f "$MCR_DB" outbox.jsonl && conf &&
 	{ missed 07400123019 2026-01-05T10:00:00Z; echo "{not json";
