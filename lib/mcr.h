@@ -150,7 +150,7 @@ enum mcr_kind {
 	MCR_K_SMS,		/* the recovery message over SMS */
 	MCR_K_FOLLOWUP,
 	MCR_K_OFFER, MCR_K_BOOKING, MCR_K_ESCALATION, MCR_K_URGENT,
-	MCR_K_OPTOUT,
+	MCR_K_OPTOUT, MCR_K_OPTIN, MCR_K_HELP, MCR_K_DECLINED, MCR_K_CLARIFY,
 	MCR_K_N
 };
 
@@ -436,6 +436,14 @@ struct mcr_req {
 	const char *text;		/* the rendered local text */
 	const char *params[8];		/* rendered template parameters */
 	int	 nparams;
+	/*
+	 * Inside the 24-hour window the patient's message opened: free-form
+	 * text, with up to 3 reply buttons or up to 10 list rows (meta);
+	 * otherwise the kind's template.
+	 */
+	int	 session;
+	int	 nopt;
+	const char *opt_id[10], *opt_title[10], *opt_desc[10];
 };
 
 struct mcr_result {
@@ -504,6 +512,15 @@ int	 mcr_send_wait(struct mcr_send *, int within);
  * every case due in the store, waiting for those due within seconds.
  */
 int	 mcr_send_due(struct mcr_send *, int within);
+/*
+ * A message of the conversation (mcr-reply) to q->to, with the claim
+ * discipline of the first message: step names it once within the case.
+ * Opt-outs are honoured (but for the confirmation of one).  The case's
+ * state is not changed.  Returns 0 (sent, failed or skipped: the record
+ * says), -1 on a store error.
+ */
+int	 mcr_send_msg(struct mcr_send *, const struct mcr_req *,
+	    int64_t case_id, const char *step, enum mcr_chan);
 /* Only the first half of mcr_send_due. */
 int	 mcr_send_recover(struct mcr_send *);
 /* The exit status that stopped sending (2 or 75), or 0. */

@@ -300,6 +300,73 @@ form_add(struct mcr_prov *p, const char *k, const char *v)
 	curl_free(e);
 }
 
+/* A title cut to n bytes, not inside a UTF-8 sequence. */
+static json_t *
+cut(const char *s, size_t n)
+{
+	size_t len = strlen(s);
+
+	if (len > n) {
+		len = n;
+		while (len > 0 && ((unsigned char)s[len] & 0xc0) == 0x80)
+			len--;
+	}
+	return json_stringn(s, len);
+}
+
+/*
+ * A message inside the window: text, reply buttons (at most 3, titles at
+ * most 20 bytes) or a list (at most 10 rows, titles 24, descriptions 72).
+ */
+static int
+meta_session(struct mcr_prov *p, const struct mcr_req *q)
+{
+	json_t *j, *in = NULL, *v;
+	char *s, opaque[32];
+
+	snprintf(opaque, sizeof(opaque), "mcr:%lld", (long long)q->id);
+	if (q->nopt > 0 && q->nopt <= 3) {
+		v = json_array();
+		for (int i = 0; i < q->nopt; i++)
+			json_array_append_new(v, json_pack("{s:s,s:{s:s,s:o}}",
+			    "type", "reply", "reply", "id", q->opt_id[i],
+			    "title", cut(q->opt_title[i], 20)));
+		in = json_pack("{s:s,s:{s:o},s:{s:o}}", "type", "button",
+		    "body", "text", cut(q->text, 1024), "action", "buttons", v);
+	} else if (q->nopt > 3) {
+		v = json_array();
+		for (int i = 0; i < q->nopt && i < 10; i++) {
+			json_t *row = json_pack("{s:s,s:o}", "id", q->opt_id[i],
+			    "title", cut(q->opt_title[i], 24));
+
+			if (q->opt_desc[i] != NULL && *q->opt_desc[i])
+				json_object_set_new(row, "description",
+				    cut(q->opt_desc[i], 72));
+			json_array_append_new(v, row);
+		}
+		in = json_pack("{s:s,s:{s:o},s:{s:s,s:[{s:s,s:o}]}}", "type",
+		    "list", "body", "text", cut(q->text, 1024), "action",
+		    "button", "Choose a time", "sections", "title", "Times",
+		    "rows", v);
+	}
+	if (in != NULL)
+		j = json_pack("{s:s,s:s,s:s,s:s,s:o,s:s}", "messaging_product",
+		    "whatsapp", "recipient_type", "individual", "to", q->to,
+		    "type", "interactive", "interactive", in,
+		    "biz_opaque_callback_data", opaque);
+	else
+		j = json_pack("{s:s,s:s,s:s,s:s,s:{s:b,s:o},s:s}",
+		    "messaging_product", "whatsapp", "recipient_type",
+		    "individual", "to", q->to, "type", "text", "text",
+		    "preview_url", 0, "body", cut(q->text, 4096),
+		    "biz_opaque_callback_data", opaque);
+	s = json_dumps(j, JSON_COMPACT);
+	mcr_buf_puts(&p->body, s);
+	free(s);
+	json_decref(j);
+	return 0;
+}
+
 /* The request body; -1 with res filled when the config cannot make one. */
 static int
 build(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
@@ -308,6 +375,8 @@ build(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 	const char *kn = mcr_kind_name(q->kind);
 
 	mcr_buf_reset(&p->body);
+	if (p->type == P_META && q->session)
+		return meta_session(p, q);
 	if (p->type == P_META) {
 		json_t *j, *params = json_array(), *tpl;
 		char *s, opaque[32];
@@ -358,7 +427,7 @@ build(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 			snprintf(from, sizeof(from), "%s%s", pre, f);
 			form_add(p, "From", from);
 		}
-		if (p->chan == MCR_CH_SMS)
+		if (p->chan == MCR_CH_SMS || q->session)
 			form_add(p, "Body", q->text);
 		else if (t->content_sid == NULL) {
 			r->cls = MCR_P_STOP;

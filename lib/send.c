@@ -75,6 +75,8 @@ struct msg {
 	char	 pv[8][128];		/* rendered parameters */
 	int	 npv;
 	int	 attempts;
+	int	 reply;			/* of the conversation: case untouched */
+	const struct mcr_req *opts;	/* its session and options, or NULL */
 };
 
 #define LIVE	"status = 'sending' OR status = 'sent' OR " \
@@ -860,6 +862,9 @@ fail:
 	return -1;
 }
 
+/* The state a case moves to, unless the message is a reply. */
+#define CS(m, state)	((m)->reply ? NULL : (state))
+
 /*
  * Send a claimed message, with retries in this run, and record the
  * outcome.  Returns 0, or -1 on a store error.
@@ -883,6 +888,15 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 	for (int i = 0; i < m->npv; i++)
 		q.params[i] = m->pv[i];
 	q.nparams = m->npv;
+	if (m->opts != NULL) {
+		q.session = m->opts->session;
+		q.nopt = m->opts->nopt;
+		for (int i = 0; i < q.nopt && i < 10; i++) {
+			q.opt_id[i] = m->opts->opt_id[i];
+			q.opt_title[i] = m->opts->opt_title[i];
+			q.opt_desc[i] = m->opts->opt_desc[i];
+		}
+	}
 	mcr_phone_mask(m->to, masked, sizeof(masked));
 	for (;;) {
 		if (p == NULL) {
@@ -906,13 +920,14 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 		if (r.error[0])
 			mcr_warn("case %lld: %s", (long long)k->id, r.error);
 		r.error[0] = '\0';
-		if (finish(s, m, "sent", &r, "messaged", NULL) == -1)
+		if (finish(s, m, "sent", &r, CS(m, "messaged"), NULL) == -1)
 			return -1;
 		rec_msg(s, m, pn, "sent", r.provider_id, NULL, extra);
 		s->stats.sent++;
 		return 0;
 	case MCR_P_UNCERTAIN:
-		if (finish(s, m, "uncertain", &r, "uncertain", r.error) == -1)
+		if (finish(s, m, "uncertain", &r, CS(m, "uncertain"),
+		    r.error) == -1)
 			return -1;
 		mcr_warn("case %lld: message to %s is uncertain: %s",
 		    (long long)k->id, masked, r.error);
@@ -924,10 +939,11 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 	case MCR_P_UNREACHABLE:
 	case MCR_P_STOP:
 		/* not sent: the case waits for the next run */
-		rc = m->attempts >= s->cfg->max_attempts &&
+		/* a reply is not left for a later run: it would be late */
+		rc = (m->attempts >= s->cfg->max_attempts || m->reply) &&
 		    r.cls != MCR_P_STOP;
-		if (finish(s, m, rc ? "failed" : "retry", &r, rc ? "failed" :
-		    "new", rc ? r.error : NULL) == -1)
+		if (finish(s, m, rc || m->reply ? "failed" : "retry", &r,
+		    CS(m, rc ? "failed" : "new"), rc ? r.error : NULL) == -1)
 			return -1;
 		if (r.cls == MCR_P_STOP) {
 			mcr_warn("%s refused the message: %s: nothing more is "
@@ -939,13 +955,14 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 			s->stop = MCR_EXIT_TEMP;
 		}
 		worse(s, s->stop ? s->stop : MCR_EXIT_PART);
-		rec_msg(s, m, pn, rc ? "failed" : "retry", NULL, r.error,
-		    extra);
+		rec_msg(s, m, pn, rc || m->reply ? "failed" : "retry", NULL,
+		    r.error, extra);
 		if (rc)
 			s->stats.failed++;
 		return 0;
 	case MCR_P_OPTOUT:
-		if (finish(s, m, "failed", &r, "opted_out", r.error) == -1)
+		if (finish(s, m, "failed", &r, CS(m, "opted_out"), r.error) ==
+		    -1)
 			return -1;
 		if (mcr_store_optout_add(s->st, m->to, pn, now(s)) == -1)
 			return -1;
@@ -954,11 +971,12 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 		return 0;
 	case MCR_P_FALLBACK:
 	case MCR_P_FAIL:
-		if (finish(s, m, "failed", &r, "failed", r.error) == -1)
+		if (finish(s, m, "failed", &r, CS(m, "failed"), r.error) == -1)
 			return -1;
 		rec_msg(s, m, pn, "failed", NULL, r.error, extra);
 		s->stats.failed++;
-		if (r.cls == MCR_P_FALLBACK && m->chan == MCR_CH_WHATSAPP)
+		if (r.cls == MCR_P_FALLBACK && m->chan == MCR_CH_WHATSAPP &&
+		    !m->reply)
 			return fallback(s, k, extra) == -1 ? -1 : 0;
 		return 0;
 	}
@@ -1429,4 +1447,74 @@ int
 mcr_send_stopped(struct mcr_send *s)
 {
 	return s->stop;
+}
+
+int
+mcr_send_msg(struct mcr_send *s, const struct mcr_req *q, int64_t case_id,
+    const char *step, enum mcr_chan chan)
+{
+	struct kase k;
+	struct msg m;
+	struct mcr_prov *p;
+	int64_t w;
+	int r;
+
+	if (s->stop)
+		return 0;
+	memset(&k, 0, sizeof(k));
+	memset(&m, 0, sizeof(m));
+	k.id = case_id;
+	mcr_strlcpy(k.caller, q->to, sizeof(k.caller));
+	mcr_strlcpy(k.type, "mobile", sizeof(k.type));
+	m.case_id = case_id;
+	m.step = step;
+	m.chan = chan;
+	m.kind = q->kind;
+	m.reply = 1;
+	m.opts = q;
+	mcr_strlcpy(m.to, q->to, sizeof(m.to));
+	mcr_buf_puts(&m.text, q->text ? q->text : "");
+	for (int i = 0; i < q->nparams && i < 8; i++)
+		mcr_strlcpy(m.pv[m.npv++], q->params[i], sizeof(m.pv[0]));
+	if (s->dry) {
+		rec_msg(s, &m, chan == MCR_CH_SMS ? s->cfg->sms_provider :
+		    s->cfg->whatsapp_provider, "dry_run", NULL, NULL, NULL);
+		mcr_buf_free(&m.text);
+		return 0;
+	}
+	if ((p = prov(s, chan)) == NULL) {
+		mcr_buf_free(&m.text);
+		return 0;
+	}
+	for (;;) {
+		if (mcr_store_begin(s->st) == -1)
+			goto fail;
+		/* opted out meanwhile: only the confirmation goes */
+		if (q->kind != MCR_K_OPTOUT &&
+		    (r = mcr_store_optedout(s->st, q->to)) != 0) {
+			mcr_store_rollback(s->st);
+			mcr_buf_free(&m.text);
+			return r < 0 ? -1 : 0;
+		}
+		if ((w = ratewait(s, chan, m.to, &m)) < 0)
+			goto rollback;
+		if (w == 0)
+			break;
+		mcr_store_rollback(s->st);
+		nap(w);
+	}
+	if ((r = claim(s, &m, mcr_prov_name(p))) != 1 ||
+	    mcr_store_commit(s->st) == -1) {
+		mcr_store_rollback(s->st);
+		mcr_buf_free(&m.text);
+		return r == 0 ? 0 : -1;
+	}
+	r = sendmsg_(s, &k, &m, NULL);
+	mcr_buf_free(&m.text);
+	return r;
+rollback:
+	mcr_store_rollback(s->st);
+fail:
+	mcr_buf_free(&m.text);
+	return -1;
 }

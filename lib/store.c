@@ -114,6 +114,60 @@ static const char *const migrations[] = {
 	"  WHERE provider_id IS NOT NULL;"
 	"CREATE INDEX messages_live ON messages(status) "
 	"  WHERE status = 'sending' OR status = 'retry';",
+	/* 4: the conversation: webhooks, transcript, slots, bookings */
+	"CREATE TABLE inbox ("		/* webhook payloads, stored before 200 */
+	"  id INTEGER PRIMARY KEY,"
+	"  at INTEGER NOT NULL,"
+	"  kind TEXT NOT NULL,"		/* meta, twilio */
+	"  payload TEXT NOT NULL,"
+	"  done INTEGER NOT NULL DEFAULT 0);"
+	"CREATE INDEX inbox_todo ON inbox(id) WHERE done = 0;"
+	"CREATE TABLE seen ("		/* each message and receipt once */
+	"  key TEXT PRIMARY KEY,"
+	"  at INTEGER NOT NULL) WITHOUT ROWID;"
+	"CREATE TABLE transcript ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  dir TEXT NOT NULL,"		/* in, out */
+	"  channel TEXT NOT NULL,"
+	"  body TEXT,"
+	"  intent TEXT);"
+	"CREATE INDEX transcript_case ON transcript(case_id, id);"
+	"ALTER TABLE cases ADD COLUMN last_in_at INTEGER;"	/* the window */
+	"ALTER TABLE cases ADD COLUMN channel TEXT;"	/* of the last reply */
+	"ALTER TABLE cases ADD COLUMN misses INTEGER NOT NULL DEFAULT 0;"
+	"ALTER TABLE cases ADD COLUMN user_id TEXT;"	/* a BSUID */
+	"CREATE INDEX cases_user ON cases(user_id) WHERE user_id IS NOT NULL;"
+	"CREATE TABLE slots ("
+	"  id INTEGER PRIMARY KEY,"
+	"  start INTEGER NOT NULL,"
+	"  end INTEGER NOT NULL,"
+	"  clinician TEXT NOT NULL DEFAULT '',"
+	"  type TEXT,"
+	"  held_by INTEGER,"		/* the case it is offered to */
+	"  held_until INTEGER,"
+	"  booked_by INTEGER,"
+	"  UNIQUE (start, clinician));"
+	"CREATE INDEX slots_free ON slots(start) WHERE booked_by IS NULL;"
+	"CREATE TABLE bookings ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL,"
+	"  slot_id INTEGER NOT NULL,"
+	"  number TEXT,"
+	"  at INTEGER NOT NULL,"
+	"  status TEXT NOT NULL,"	/* booked, cancelled */
+	"  hook TEXT);"			/* what the hook command said */
+	"CREATE UNIQUE INDEX bookings_slot ON bookings(slot_id) "
+	"  WHERE status = 'booked';"
+	"CREATE TABLE escalations ("
+	"  id INTEGER PRIMARY KEY,"
+	"  case_id INTEGER NOT NULL,"
+	"  at INTEGER NOT NULL,"
+	"  urgent INTEGER NOT NULL,"
+	"  reason TEXT NOT NULL,"
+	"  transcript TEXT NOT NULL,"
+	"  notified TEXT);",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

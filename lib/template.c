@@ -5,7 +5,8 @@
 
 static const char *const kinds[MCR_K_N] = {
 	"recovery", "after_hours", "patient", "sms", "followup", "offer",
-	"booking", "escalation", "urgent", "optout"
+	"booking", "escalation", "urgent", "optout", "optin", "help",
+	"declined", "clarify"
 };
 
 /* Texts that differ by clinic type: dental, gp, specialist, physio. */
@@ -82,6 +83,14 @@ static const char *const common[MCR_K_N] = {
 	    "you as soon as possible.",
 	[MCR_K_OPTOUT] = "You won't get any more messages from {practice}. "
 	    "Reply START if you change your mind.",
+	[MCR_K_OPTIN] = "Thank you: {practice} can message you again. Reply "
+	    "YES to book.",
+	[MCR_K_HELP] = "This is {practice}'s booking line. Reply YES to book, "
+	    "a day and time that suits you, or STOP to opt out. {emergency}",
+	[MCR_K_DECLINED] = "No problem. If you need us, reply here or call "
+	    "{practice}.",
+	[MCR_K_CLARIFY] = "Sorry, we didn't catch that. Reply YES to book, or "
+	    "tell us a day and time that suits you.",
 };
 
 /* The template parameters each kind takes unless the config says. */
@@ -94,6 +103,9 @@ static const char *const defparams[MCR_K_N] = {
 	[MCR_K_ESCALATION] = "practice",
 	[MCR_K_URGENT] = "emergency,practice",
 	[MCR_K_OPTOUT] = "practice",
+	[MCR_K_OPTIN] = "practice",
+	[MCR_K_HELP] = "practice,emergency",
+	[MCR_K_DECLINED] = "practice",
 };
 
 const char *

@@ -144,7 +144,12 @@ test_expect_success 'a growing export with a header keeps its header' '
 test_expect_success '-n on a store of an older schema leaves it as it was' '
 	rm -f "$MCR_DB" &&
 	mcr-admin init &&
-	sqlite3 "$MCR_DB" "DROP TABLE patients; DROP TABLE messages;
+	sqlite3 "$MCR_DB" "DROP TABLE patients; DROP TABLE messages; DROP TABLE inbox;
+	    DROP TABLE seen; DROP TABLE transcript; DROP TABLE slots;
+	    DROP TABLE bookings; DROP TABLE escalations;
+	    ALTER TABLE cases DROP COLUMN last_in_at; DROP INDEX cases_user;
+	    ALTER TABLE cases DROP COLUMN channel; ALTER TABLE cases DROP COLUMN misses;
+	    ALTER TABLE cases DROP COLUMN user_id;
 	    PRAGMA user_version = 1;
 	    PRAGMA journal_mode = DELETE" >/dev/null &&
 	cp "$MCR_DB" old.db &&
