@@ -2,6 +2,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "mcr.h"
@@ -19,7 +20,8 @@ usage(void)
 	    "command [argument ...]\n"
 	    "commands: init | check | optout add number ... |\n"
 	    "          optout remove number ... | optout list |\n"
-	    "          import-patients file.csv\n", mcr_util_prog());
+	    "          import-patients file.csv | import-slots file.csv |\n"
+	    "          export-bookings\n", mcr_util_prog());
 	exit(MCR_EXIT_USAGE);
 }
 
@@ -351,6 +353,201 @@ col(char **f, int n, const char *const *names)
 	return -1;
 }
 
+/* A time of a practice export: local "YYYY-MM-DD HH:MM" or RFC 3339. */
+static int
+slottime(struct mcr_tz *tz, const char *v, time_t *t)
+{
+	int64_t naive;
+
+	if (mcr_time_parse_utc(v, t) == 0)
+		return 0;
+	if (mcr_time_parse_naive(v, &naive) == -1)
+		return -1;
+	int fl;
+
+	*t = mcr_tz_local(tz, naive, -1, &fl);
+	return 0;
+}
+
+static int
+cmd_slots(const struct opts *o, const struct mcr_config *cfg, int argc,
+    char *argv[])
+{
+	static const char *const startnames[] = { "start", "starts",
+	    "starttime", "startsat", "from", "time", NULL };
+	static const char *const endnames[] = { "end", "ends", "endtime",
+	    "endsat", "to", "until", NULL };
+	static const char *const clinnames[] = { "clinician", "practitioner",
+	    "dentist", "doctor", "clinicianname", "with", NULL };
+	static const char *const typenames[] = { "type", "appointmenttype",
+	    "kind", "slottype", NULL };
+	struct mcr_store *st;
+	struct mcr_tz *tz;
+	struct mcr_csv *c;
+	char **f, clin[64];
+	int n, cs, ce, cc, ct, status = MCR_EXIT_OK;
+	long good = 0, bad = 0;
+	time_t a, b;
+	FILE *fp;
+
+	if (argc != 1)
+		usage();
+	if ((fp = fopen(argv[0], "r")) == NULL) {
+		mcr_warn("%s: %s", argv[0], strerror(errno));
+		return MCR_EXIT_PART;
+	}
+	c = mcr_csv_open(fp, argv[0]);
+	n = mcr_csv_next(c, &f);
+	if (n <= 0 || (cs = col(f, n, startnames)) == -1 ||
+	    (ce = col(f, n, endnames)) == -1) {
+		mcr_warn("%s:1: expected a header with start and end columns "
+		    "(and clinician, type)", argv[0]);
+		mcr_csv_close(c);
+		fclose(fp);
+		return MCR_EXIT_USAGE;
+	}
+	cc = col(f, n, clinnames);
+	ct = col(f, n, typenames);
+	if ((tz = mcr_tz_open(cfg->timezone)) == NULL ||
+	    (st = openrw(o, cfg)) == NULL || mcr_store_begin(st) == -1) {
+		status = tz ? storefail(NULL) : MCR_EXIT_USAGE;
+		mcr_tz_close(tz);
+		mcr_csv_close(c);
+		fclose(fp);
+		return status;
+	}
+	while ((n = mcr_csv_next(c, &f)) != 0) {
+		if (n < 0 || cs >= n || ce >= n) {
+			if (n > 0)
+				mcr_warn("%s:%ld: too few columns", argv[0],
+				    mcr_csv_line(c));
+			bad++;
+			continue;
+		}
+		if (slottime(tz, f[cs], &a) == -1 || slottime(tz, f[ce], &b) ==
+		    -1 || b <= a) {
+			mcr_warn("%s:%ld: '%s' to '%s' is not a time range "
+			    "(YYYY-MM-DD HH:MM, local time)", argv[0],
+			    mcr_csv_line(c), f[cs], f[ce]);
+			bad++;
+			continue;
+		}
+		mcr_utf8_from_cp1252(cc >= 0 && cc < n ? f[cc] : "", clin,
+		    sizeof(clin));
+		if (mcr_store_slot_put(st, a, b, clin, ct >= 0 && ct < n ?
+		    f[ct] : NULL) == -1) {
+			status = storefail(st);
+			break;
+		}
+		good++;
+	}
+	if (status != MCR_EXIT_OK || o->dry)
+		mcr_store_rollback(st);
+	else if (mcr_store_commit(st) == -1)
+		status = storefail(st);
+	if (o->verbose || o->dry)
+		fprintf(stderr, "%s: %s: %s%ld slots, %ld bad rows\n",
+		    mcr_util_prog(), argv[0], o->dry ? "would import " : "",
+		    good, bad);
+	mcr_store_close(st);
+	mcr_tz_close(tz);
+	mcr_csv_close(c);
+	fclose(fp);
+	if (status == MCR_EXIT_OK && bad > 0)
+		status = MCR_EXIT_PART;
+	return status;
+}
+
+/* iCalendar: text escaped, lines folded at 75 octets, CRLF. */
+static void
+ics_line(struct mcr_buf *b, const char *name, const char *val)
+{
+	struct mcr_buf l = { 0 };
+	size_t col = 0;
+
+	mcr_buf_puts(&l, name);
+	mcr_buf_puts(&l, ":");
+	for (const char *p = val; *p != '\0'; p++) {
+		if (*p == '\\' || *p == ';' || *p == ',')
+			mcr_buf_printf(&l, "\\%c", *p);
+		else if (*p == '\n')
+			mcr_buf_puts(&l, "\\n");
+		else
+			mcr_buf_add(&l, p, 1);
+	}
+	for (size_t i = 0; i < l.len; i++) {
+		/* fold, but not inside a UTF-8 sequence */
+		if (col >= 74 && ((unsigned char)l.s[i] & 0xc0) != 0x80) {
+			mcr_buf_puts(b, "\r\n ");
+			col = 1;
+		}
+		mcr_buf_add(b, l.s + i, 1);
+		col++;
+	}
+	mcr_buf_puts(b, "\r\n");
+	mcr_buf_free(&l);
+}
+
+static void
+ics_time(char *buf, size_t n, time_t t)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, n, "%Y%m%dT%H%M%SZ", &tm);
+}
+
+static int
+ics_event(void *arg, const struct mcr_booking *bk)
+{
+	struct mcr_buf *b = arg;
+	char t[32], v[256];
+
+	mcr_buf_puts(b, "BEGIN:VEVENT\r\n");
+	snprintf(v, sizeof(v), "booking-%lld@mcr", (long long)bk->id);
+	ics_line(b, "UID", v);
+	ics_time(t, sizeof(t), bk->at);
+	ics_line(b, "DTSTAMP", t);
+	ics_time(t, sizeof(t), bk->start);
+	ics_line(b, "DTSTART", t);
+	ics_time(t, sizeof(t), bk->end);
+	ics_line(b, "DTEND", t);
+	snprintf(v, sizeof(v), "%s%s%s%s", bk->type[0] ? bk->type :
+	    "Appointment", bk->clinician[0] ? " with " : "", bk->clinician,
+	    " (booked by message)");
+	ics_line(b, "SUMMARY", v);
+	snprintf(v, sizeof(v), "Patient's number: %s\nCase %lld",
+	    bk->number, (long long)bk->case_id);
+	ics_line(b, "DESCRIPTION", v);
+	mcr_buf_puts(b, "END:VEVENT\r\n");
+	return 0;
+}
+
+static int
+cmd_export(const struct opts *o, const struct mcr_config *cfg, int argc)
+{
+	struct mcr_store *st;
+	struct mcr_buf b = { 0 };
+	int status = MCR_EXIT_OK;
+
+	if (argc != 0)
+		usage();
+	if ((st = mcr_store_open(storepath(o, cfg), cfg->busy_timeout_ms,
+	    1)) == NULL)
+		return storefail(NULL);
+	mcr_buf_puts(&b, "BEGIN:VCALENDAR\r\nVERSION:2.0\r\n"
+	    "PRODID:-//mcr//bookings//EN\r\nCALSCALE:GREGORIAN\r\n");
+	ics_line(&b, "X-WR-CALNAME", cfg->name);
+	if (mcr_store_bookings_each(st, ics_event, &b) == -1)
+		status = storefail(st);
+	mcr_buf_puts(&b, "END:VCALENDAR\r\n");
+	if (status == MCR_EXIT_OK)
+		fwrite(b.s, 1, b.len, stdout);
+	mcr_buf_free(&b);
+	mcr_store_close(st);
+	return status;
+}
+
 static int
 cmd_patients(const struct opts *o, const struct mcr_config *cfg, int argc,
     char *argv[])
@@ -475,6 +672,10 @@ main(int argc, char *argv[])
 		status = cmd_check(&o, cfg);
 	else if (strcmp(argv[0], "optout") == 0)
 		status = cmd_optout(&o, cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "import-slots") == 0)
+		status = cmd_slots(&o, cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "export-bookings") == 0)
+		status = cmd_export(&o, cfg, argc - 1);
 	else if (strcmp(argv[0], "import-patients") == 0)
 		status = cmd_patients(&o, cfg, argc - 1, argv + 1);
 	else {

@@ -337,6 +337,51 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			return 1;
 		return 0;
 	}
+	if (strcmp(sec, "reply") == 0) {
+		if (strcmp(k, "listen") == 0)
+			str_set(&c->listen, v);
+		else if (strcmp(k, "public_url") == 0)
+			str_set(&c->public_url, v);
+		else if (strcmp(k, "app_secret_file") == 0)
+			str_set(&c->app_secret_file, v);
+		else if (strcmp(k, "verify_token_file") == 0)
+			str_set(&c->verify_token_file, v);
+		else if (strcmp(k, "max_body") == 0)
+			return int_set(&c->max_body, v, 1024, 16777216, why);
+		else if (strcmp(k, "booking_hook") == 0)
+			str_set(&c->booking_hook, v);
+		else
+			return 1;
+		return 0;
+	}
+	if (strcmp(sec, "slots") == 0) {
+		if (strcmp(k, "length") == 0)
+			return int_set(&c->slot_length, v, 5, 480, why);
+		if (strcmp(k, "days") == 0)
+			return int_set(&c->slot_days, v, 1, 90, why);
+		if (strcmp(k, "lead") == 0)
+			return int_set(&c->slot_lead, v, 0, 10080, why);
+		if (strcmp(k, "hold") == 0)
+			return int_set(&c->slot_hold, v, 1, 1440, why);
+		if (strcmp(k, "offer") == 0)
+			return int_set(&c->slot_offer, v, 1, 10, why);
+		return 1;
+	}
+	if (strcmp(sec, "escalation") == 0) {
+		if (strcmp(k, "email") == 0)
+			str_set(&c->esc_email, v);
+		else if (strcmp(k, "smtp") == 0)
+			str_set(&c->esc_smtp, v);
+		else if (strcmp(k, "from") == 0)
+			str_set(&c->esc_from, v);
+		else if (strcmp(k, "smtp_user") == 0)
+			str_set(&c->esc_user, v);
+		else if (strcmp(k, "hook") == 0)
+			str_set(&c->esc_hook, v);
+		else
+			return 1;
+		return 0;
+	}
 	if (strncmp(sec, "template.", 9) == 0) {
 		int kind = mcr_kind_byname(sec + 9);
 		struct mcr_template *t;
@@ -438,7 +483,7 @@ reader(char *buf, int n, void *stream)
 		const char *p = buf + strspn(buf, " \t");
 		static const char *known[] = { "practice", "hours", "numbers",
 		    "store", "ingest", "csv", "send", "whatsapp", "twilio",
-		    "sms", "outbox", NULL };
+		    "sms", "outbox", "reply", "slots", "escalation", NULL };
 		size_t n;
 		int i, kind = -1;
 
@@ -522,6 +567,14 @@ defaults(struct mcr_config *c)
 	c->twilio_api_base = mcr_xstrdup("https://api.twilio.com");
 	c->sms_provider = mcr_xstrdup("none");
 	c->sms_rate = 10;
+	c->listen = mcr_xstrdup("127.0.0.1:8088");
+	c->max_body = 65536;
+	c->slot_length = 30;
+	c->slot_days = 14;
+	c->slot_lead = 60;
+	c->slot_hold = 15;
+	c->slot_offer = 3;
+	c->esc_smtp = mcr_xstrdup("smtp://127.0.0.1:25");
 	c->outbox_path = mcr_xstrdup("/var/lib/mcr/outbox.jsonl");
 }
 
@@ -622,6 +675,16 @@ mcr_config_free(struct mcr_config *c)
 	free(c->sms_provider);
 	free(c->sms_from);
 	free(c->outbox_path);
+	free(c->listen);
+	free(c->public_url);
+	free(c->app_secret_file);
+	free(c->verify_token_file);
+	free(c->booking_hook);
+	free(c->esc_email);
+	free(c->esc_smtp);
+	free(c->esc_from);
+	free(c->esc_user);
+	free(c->esc_hook);
 	for (int k = 0; k < MCR_K_N; k++) {
 		free(c->tpl[k].name);
 		free(c->tpl[k].language);

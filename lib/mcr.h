@@ -231,6 +231,25 @@ struct mcr_config {
 	int	 sms_rate;
 	/* [outbox] */
 	char	*outbox_path;
+	/* [reply] */
+	char	*listen;		/* addr:port */
+	char	*public_url;		/* scheme://host[:port] Twilio calls */
+	char	*app_secret_file;	/* else $MCR_META_APP_SECRET */
+	char	*verify_token_file;	/* else $MCR_META_VERIFY_TOKEN */
+	int	 max_body;		/* bytes */
+	char	*booking_hook;		/* a command: the booking on stdin */
+	/* [slots] */
+	int	 slot_length;		/* minutes */
+	int	 slot_days;		/* generated this many days ahead */
+	int	 slot_lead;		/* minutes: none sooner is offered */
+	int	 slot_hold;		/* minutes an offered slot is held */
+	int	 slot_offer;		/* offered at once, 1 to 10 */
+	/* [escalation] */
+	char	*esc_email;		/* staff address */
+	char	*esc_smtp;		/* smtp://host:port */
+	char	*esc_from;
+	char	*esc_user;		/* password: $MCR_SMTP_PASSWORD */
+	char	*esc_hook;		/* a command: the escalation on stdin */
 	/* [template.KIND] */
 	struct mcr_template tpl[MCR_K_N];
 };
@@ -521,6 +540,13 @@ int	 mcr_send_due(struct mcr_send *, int within);
  */
 int	 mcr_send_msg(struct mcr_send *, const struct mcr_req *,
 	    int64_t case_id, const char *step, enum mcr_chan);
+/* The type of the records of mcr_send_msg ("message" by default). */
+void	 mcr_send_rectype(struct mcr_send *, const char *);
+/*
+ * The SMS fallback for a case whose first message failed later (a
+ * receipt): sent when the caller has a mobile and SMS is configured.
+ */
+int	 mcr_send_fallback(struct mcr_send *, int64_t case_id);
 /* Only the first half of mcr_send_due. */
 int	 mcr_send_recover(struct mcr_send *);
 /* The exit status that stopped sending (2 or 75), or 0. */
@@ -529,6 +555,84 @@ int	 mcr_send_stopped(struct mcr_send *);
 int	 mcr_send_status(struct mcr_send *);
 const struct mcr_send_stats *mcr_send_stats(struct mcr_send *);
 void	 mcr_send_free(struct mcr_send *);
+
+/* reply.c: the booking conversation */
+
+struct mcr_conv;
+
+struct mcr_conv_stats {
+	long	 messages, receipts, dups, unknown, bad, replies, offers;
+	long	 bookings, taken, escalations;
+};
+
+/* The conversation over the store; records go to out; dry: change nothing. */
+struct mcr_conv *mcr_conv_new(struct mcr_store *, const struct mcr_config *,
+	    FILE *out, int dry);
+/*
+ * One webhook payload of kind "meta" (JSON) or "twilio" (a form body):
+ * every message and receipt in it, each once.  where names it in
+ * messages.  Returns 0, -1 for a payload that is neither (reported), -2 on
+ * a store error.
+ */
+int	 mcr_conv_payload(struct mcr_conv *, const char *kind, const char *,
+	    size_t, const char *where);
+/* The inbox's payloads not done yet, in order: how many, or -1. */
+int	 mcr_conv_inbox(struct mcr_conv *);
+int	 mcr_conv_status(struct mcr_conv *);
+const struct mcr_conv_stats *mcr_conv_stats(struct mcr_conv *);
+void	 mcr_conv_free(struct mcr_conv *);
+
+/* listen.c: the webhook listener */
+
+struct mcr_listener;
+
+struct mcr_listen_stats {
+	long	 requests, stored, forbidden, big, bad, failed;
+};
+
+/*
+ * Listen on addr ("127.0.0.1:8088"; port 0: any free one) on a thread of
+ * its own, storing each verified payload in the inbox of the store at
+ * dbpath.  NULL (with a message) when it cannot, or when no provider's
+ * secret is set.
+ */
+struct mcr_listener *mcr_listen_start(const struct mcr_config *,
+	    const char *addr, const char *dbpath);
+/* Readable when the inbox has more; mcr_listen_drain empties it. */
+int	 mcr_listen_fd(struct mcr_listener *);
+void	 mcr_listen_drain(struct mcr_listener *);
+int	 mcr_listen_port(struct mcr_listener *);
+void	 mcr_listen_stats(struct mcr_listener *, struct mcr_listen_stats *);
+void	 mcr_listen_stop(struct mcr_listener *);
+
+/* notify.c */
+
+/*
+ * Run cmd (words split on blanks, no shell) with input on its standard
+ * input; it has 10 seconds.  Returns 0 when it exits 0; why says what
+ * happened either way.
+ */
+int	 mcr_hook_run(const char *cmd, const char *input, char *why, size_t);
+/* E-mail [escalation] email through [escalation] smtp; 0 or -1 with why. */
+int	 mcr_mail_send(const struct mcr_config *, const char *subject,
+	    const char *body, char *why, size_t);
+
+/* A free appointment slot: added, or updated when start and clinician
+ * are known already. */
+int	 mcr_store_slot_put(struct mcr_store *, time_t start, time_t end,
+	    const char *clinician, const char *type);
+
+struct mcr_booking {
+	int64_t	 id, case_id;
+	char	 number[24];
+	time_t	 at, start, end;
+	char	 clinician[64];
+	char	 type[64];
+};
+/* Call fn for each booking that stands, soonest first; fn returns -1 to
+ * stop. */
+int	 mcr_store_bookings_each(struct mcr_store *, int (*fn)(void *,
+	    const struct mcr_booking *), void *);
 
 /* csv.c: headed CSV files of the practice (patients, slots) */
 struct mcr_csv;

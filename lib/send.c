@@ -46,6 +46,7 @@ struct mcr_send {
 	struct pending *pend;
 	size_t	 npend, cpend;
 	struct mcr_buf rec;
+	const char *rectype;		/* of message records */
 	struct mcr_send_stats stats;
 	sqlite3_stmt *s_case, *s_skip, *s_ev, *s_claim, *s_mid, *s_held,
 	    *s_rcpt, *s_rate, *s_pat, *s_burst, *s_nbr, *s_done, *s_cdone,
@@ -216,7 +217,8 @@ rec_msg(struct mcr_send *s, const struct msg *m, const char *provider,
 	struct mcr_buf *b = &s->rec;
 
 	mcr_buf_puts(b, "{");
-	mcr_json_kstr(b, "type", "message");
+	mcr_json_kstr(b, "type", m->reply && s->rectype ? s->rectype :
+	    "message");
 	if (m->id > 0)
 		mcr_json_kint(b, "id", m->id);
 	else
@@ -405,7 +407,12 @@ ratewait(struct mcr_send *s, enum mcr_chan chan, const char *to,
 	int64_t t = realms(), last, wait = 0;
 	sqlite3_stmt *st;
 
-	if (c->recipient_interval > 0) {
+	/*
+	 * The pair rate limit allows bursts inside a conversation; the
+	 * interval is kept between templates, which start one.
+	 */
+	if (c->recipient_interval > 0 && !(self->opts != NULL &&
+	    self->opts->session)) {
 		if ((st = store_prep(s->st, &s->s_rcpt, "SELECT max(claim_ms) "
 		    "FROM messages WHERE to_number = ? AND channel = ? AND "
 		    "NOT (case_id = ? AND step = ?)")) == NULL)
@@ -1517,4 +1524,25 @@ rollback:
 fail:
 	mcr_buf_free(&m.text);
 	return -1;
+}
+
+void
+mcr_send_rectype(struct mcr_send *s, const char *type)
+{
+	s->rectype = type;
+}
+
+int
+mcr_send_fallback(struct mcr_send *s, int64_t case_id)
+{
+	struct kase k;
+	int r;
+
+	if (mcr_store_begin(s->st) == -1)
+		return -1;
+	r = loadcase(s, case_id, &k);
+	mcr_store_rollback(s->st);
+	if (r != 1 || strcmp(k.state, "failed") != 0)
+		return r == -1 ? -1 : 0;
+	return fallback(s, &k, NULL) == -1 ? -1 : 0;
 }

@@ -268,6 +268,31 @@ migrate(struct mcr_store *s)
 	return store_exec(s, "COMMIT");
 }
 
+/*
+ * WAL mode.  Switching takes the file to itself and does not wait on the
+ * busy handler: two programs opening a new store at once (mcr-ingest |
+ * mcr-send) would see a busy error, so it is retried for busy_ms.
+ */
+static int
+wal(struct mcr_store *s, int busy_ms)
+{
+	int64_t t0 = mcr_clock_ms();
+	int rc;
+
+	for (;;) {
+		rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL,
+		    NULL, NULL);
+		if (rc == SQLITE_OK)
+			return 0;
+		if ((rc & 0xff) != SQLITE_BUSY && (rc & 0xff) != SQLITE_LOCKED)
+			break;
+		if (mcr_clock_ms() - t0 > busy_ms)
+			break;
+		sqlite3_sleep(10);
+	}
+	return store_failed(s, "PRAGMA journal_mode = WAL");
+}
+
 struct mcr_store *
 mcr_store_open(const char *path, int busy_ms, int readonly)
 {
@@ -286,7 +311,7 @@ mcr_store_open(const char *path, int busy_ms, int readonly)
 	}
 	sqlite3_busy_timeout(s->db, busy_ms);
 	sqlite3_extended_result_codes(s->db, 1);
-	if (!readonly && (store_exec(s, "PRAGMA journal_mode = WAL") == -1 ||
+	if (!readonly && (wal(s, busy_ms) == -1 ||
 	    store_exec(s, "PRAGMA synchronous = NORMAL") == -1 ||
 	    store_exec(s, "PRAGMA cache_size = -6144") == -1 ||
 	    store_exec(s, "PRAGMA foreign_keys = ON") == -1 ||
@@ -590,4 +615,63 @@ mcr_store_bulk(struct mcr_store *s, int on)
 	sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, NULL,
 	    NULL);
 	return 0;
+}
+
+int
+mcr_store_slot_put(struct mcr_store *s, time_t start, time_t end,
+    const char *clinician, const char *type)
+{
+	sqlite3_stmt *st;
+	int r;
+
+	if (sqlite3_prepare_v2(s->db, "INSERT INTO slots (start, end, "
+	    "clinician, type) VALUES (?, ?, ?, ?) ON CONFLICT (start, "
+	    "clinician) DO UPDATE SET end = excluded.end, type = excluded.type",
+	    -1, &st, NULL) != SQLITE_OK)
+		return store_failed(s, "store slot");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)start);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)end);
+	sqlite3_bind_text(st, 3, clinician ? clinician : "", -1,
+	    SQLITE_STATIC);
+	if (type != NULL && *type != '\0')
+		sqlite3_bind_text(st, 4, type, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	return r == SQLITE_DONE ? 0 : store_failed(s, "store slot");
+}
+
+int
+mcr_store_bookings_each(struct mcr_store *s, int (*fn)(void *,
+    const struct mcr_booking *), void *arg)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT b.id, b.case_id, b.number, "
+	    "b.at, s.start, s.end, s.clinician, s.type FROM bookings b JOIN "
+	    "slots s ON s.id = b.slot_id WHERE b.status = 'booked' ORDER BY "
+	    "s.start, b.id", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(s, "read bookings");
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct mcr_booking b;
+		const unsigned char *v;
+
+		memset(&b, 0, sizeof(b));
+		b.id = sqlite3_column_int64(st, 0);
+		b.case_id = sqlite3_column_int64(st, 1);
+		v = sqlite3_column_text(st, 2);
+		mcr_strlcpy(b.number, v ? (const char *)v : "",
+		    sizeof(b.number));
+		b.at = (time_t)sqlite3_column_int64(st, 3);
+		b.start = (time_t)sqlite3_column_int64(st, 4);
+		b.end = (time_t)sqlite3_column_int64(st, 5);
+		v = sqlite3_column_text(st, 6);
+		mcr_strlcpy(b.clinician, v ? (const char *)v : "",
+		    sizeof(b.clinician));
+		v = sqlite3_column_text(st, 7);
+		mcr_strlcpy(b.type, v ? (const char *)v : "", sizeof(b.type));
+		r = fn(arg, &b);
+	}
+	sqlite3_finalize(st);
+	return r;
 }

@@ -3,6 +3,7 @@
  * loopback, for the tests.
  *
  *	mock-api [-p portfile] [-l logfile] [-c controlfile] [-m modes]
+ *	    [-s smtpportfile] [-M maillog]
  *
  * Listens on 127.0.0.1 on a port the kernel picks and writes it to
  * portfile (or stdout).  Every request but GET /health is answered per
@@ -19,19 +20,40 @@
  * wins); the plain modes are a sequence: request k since the sequence
  * changed (or the control file was rewritten) uses mode min(k, count-1).
  * A bad token anywhere in the list makes every request a 500 naming it.
+ *
+ * With -s it speaks SMTP too, on another port the kernel picks, written
+ * to smtpportfile (before the HTTP port is written: once that is there,
+ * both listen).  EHLO offers AUTH PLAIN LOGIN (any credentials do; no
+ * STARTTLS), SIZE 1048576 and 8BITMIME; a message over 1 MiB (by MAIL's
+ * SIZE=, or once read) is a 552; at most 100 RCPTs; 30 s idle closes
+ * the connection.  Each message accepted is logged to maillog (-M),
+ * before its 250, as one JSON line:
+ *
+ *	{"n":1,"t_ms":...,"from":"a@x","to":["b@y","c@y"],"auth":null,
+ *	 "data":"Subject: hi\r\n\r\nbody"}
+ *
+ * data is as sent, CRLFs kept, dots unstuffed, less the CRLF.CRLF.  The
+ * first smtp=MODE of the list sets how MAIL and DATA are answered: ok,
+ * reject (554 to MAIL), tempfail (451 to MAIL), drop (close after the
+ * dot of DATA, no answer, nothing logged); it is no HTTP mode and takes
+ * no place in the sequence.  A bad token in the list is a 451 to MAIL.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -154,7 +176,8 @@ static void
 usage(void)
 {
 	fprintf(stderr, "usage: mock-api [-p portfile] [-l logfile] "
-	    "[-c controlfile] [-m modes]\n");
+	    "[-c controlfile] [-m modes]\n"
+	    "\t[-s smtpportfile] [-M maillog]\n");
 	exit(2);
 }
 
@@ -365,7 +388,14 @@ parsemode(const char *s, struct mode *m)
 	return 1;
 }
 
-/* Whether a token (MODE or NUMBER=MODE) is good. */
+static int
+smtpmodeok(const char *s)
+{
+	return strcmp(s, "ok") == 0 || strcmp(s, "reject") == 0 ||
+	    strcmp(s, "tempfail") == 0 || strcmp(s, "drop") == 0;
+}
+
+/* Whether a token (MODE, NUMBER=MODE or smtp=SMTPMODE) is good. */
 static int
 goodtoken(const char *t)
 {
@@ -374,6 +404,8 @@ goodtoken(const char *t)
 
 	if (eq == NULL)
 		return parsemode(t, &m);
+	if (strncmp(t, "smtp=", 5) == 0)
+		return smtpmodeok(t + 5);
 	return eq > t && parsemode(eq + 1, &m);
 }
 
@@ -477,6 +509,7 @@ pickmode(const char *to)
 		}
 	for (i = 0; to != NULL && i < ntok; i++)
 		if ((eq = strchr(tok[i], '=')) != NULL &&
+		    strncmp(tok[i], "smtp=", 5) != 0 &&
 		    (size_t)(eq - tok[i]) == strlen(to) &&
 		    memcmp(tok[i], to, strlen(to)) == 0) {
 			pick = strdup(eq + 1);
@@ -982,6 +1015,712 @@ writeport(const char *path, unsigned port)
 	return ok;
 }
 
+/*
+ * SMTP (-s): one thread accepting, one a connection.  The connections
+ * are on a list so that a stop can shut their sockets down and join
+ * them; a connection closes its own socket, under the list lock, and
+ * the accepting thread joins those that are done.
+ */
+#define SMTP_MAXMSG	(1024 * 1024)	/* DATA, unstuffed; more is a 552 */
+#define SMTP_MAXCMD	(16 * 1024)	/* a command line */
+#define SMTP_MAXRCPT	100
+#define SMTP_IDLE_S	30
+
+enum smode { S_OK, S_REJECT, S_TEMPFAIL, S_DROP, S_BAD };
+
+struct sconn {
+	struct sconn	*next;
+	pthread_t	 th;
+	int		 fd;		/* -1 once closed; under slock */
+	atomic_int	 done;
+	char		 in[8192];	/* received, not yet a line */
+	size_t		 ib, ie;
+	char		*line;		/* the last line, with its end */
+	size_t		 llen, lcap;
+	int		 toolong, timedout;
+	char		*user;		/* authenticated as, or NULL */
+	size_t		 userlen;
+	char		*from;		/* the transaction, or NULL */
+	char		*rcpt[SMTP_MAXRCPT];
+	size_t		 nrcpt;
+	enum smode	 mode;
+	char		*data;
+	size_t		 dlen, dcap;
+};
+
+static FILE *mailfp;
+static pthread_mutex_t maillock = PTHREAD_MUTEX_INITIALIZER;
+static long mailcount;			/* messages accepted */
+static pthread_mutex_t slock = PTHREAD_MUTEX_INITIALIZER;
+static struct sconn *sconns;		/* under slock */
+static int slisten = -1, swake[2] = { -1, -1 };
+static pthread_t sacceptth;
+static int saccepting;			/* sacceptth runs */
+
+/*
+ * The SMTP mode: the first smtp=MODE of the list, else ok; S_BAD with
+ * the token in *bad when the list has a bad token.
+ */
+static enum smode
+smtpmode(char **bad)
+{
+	struct ident id;
+	char *text, *p, *save, *pick = NULL;
+	enum smode m = S_OK;
+
+	*bad = NULL;
+	if ((text = readctl(&id)) == NULL && (text = strdup(modes)) == NULL)
+		return S_OK;
+	for (p = strtok_r(text, SEPS, &save); p != NULL;
+	    p = strtok_r(NULL, SEPS, &save)) {
+		if (!goodtoken(p)) {
+			*bad = strdup(p);
+			free(text);
+			return S_BAD;
+		}
+		if (pick == NULL && strncmp(p, "smtp=", 5) == 0)
+			pick = p + 5;
+	}
+	if (pick == NULL || strcmp(pick, "ok") == 0)
+		m = S_OK;
+	else if (strcmp(pick, "reject") == 0)
+		m = S_REJECT;
+	else if (strcmp(pick, "tempfail") == 0)
+		m = S_TEMPFAIL;
+	else
+		m = S_DROP;
+	free(text);
+	return m;
+}
+
+static int
+sreply(struct sconn *c, const char *fmt, ...)
+{
+	char buf[512];
+	va_list ap;
+	size_t len, off;
+	ssize_t w;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(buf, sizeof(buf) - 2, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return 0;
+	len = (size_t)n < sizeof(buf) - 2 ? (size_t)n : sizeof(buf) - 3;
+	buf[len++] = '\r';
+	buf[len++] = '\n';
+	for (off = 0; off < len; off += (size_t)w)
+		if ((w = send(c->fd, buf + off, len - off, MSG_NOSIGNAL)) < 0) {
+			if (errno == EINTR) {
+				w = 0;
+				continue;
+			}
+			return 0;
+		}
+	return 1;
+}
+
+/*
+ * The next line, its end (LF, or CRLF) included, into c->line; a line
+ * over max bytes sets c->toolong and keeps only its start.  0 at the
+ * end of the input, an error or the idle timeout (c->timedout).
+ */
+static int
+sreadline(struct sconn *c, size_t max)
+{
+	char *lf, *p;
+	size_t n, cap;
+	ssize_t r;
+
+	c->llen = 0;
+	c->toolong = 0;
+	for (;;) {
+		if (c->ib == c->ie) {
+			c->ib = c->ie = 0;
+			r = recv(c->fd, c->in, sizeof(c->in), 0);
+			if (r < 0 && errno == EINTR)
+				continue;
+			if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+				c->timedout = 1;
+			if (r <= 0)
+				return 0;
+			c->ie = (size_t)r;
+		}
+		lf = memchr(c->in + c->ib, '\n', c->ie - c->ib);
+		n = lf != NULL ? (size_t)(lf - (c->in + c->ib)) + 1 :
+		    c->ie - c->ib;
+		if (c->toolong || n > max - c->llen)
+			c->toolong = 1;
+		else {
+			if (c->llen + n + 1 > c->lcap) {
+				for (cap = c->lcap ? c->lcap : 1024;
+				    cap < c->llen + n + 1; )
+					cap *= 2;
+				if ((p = realloc(c->line, cap)) == NULL)
+					return 0;
+				c->line = p;
+				c->lcap = cap;
+			}
+			memcpy(c->line + c->llen, c->in + c->ib, n);
+			c->llen += n;
+			c->line[c->llen] = '\0';
+		}
+		c->ib += n;
+		if (lf != NULL)
+			return 1;
+	}
+}
+
+static void
+sreset(struct sconn *c)
+{
+	size_t i;
+
+	free(c->from);
+	c->from = NULL;
+	for (i = 0; i < c->nrcpt; i++)
+		free(c->rcpt[i]);
+	c->nrcpt = 0;
+	free(c->data);
+	c->data = NULL;
+	c->dlen = c->dcap = 0;
+	c->mode = S_OK;
+}
+
+static int
+b64val(int ch)
+{
+	if (ch >= 'A' && ch <= 'Z')
+		return ch - 'A';
+	if (ch >= 'a' && ch <= 'z')
+		return ch - 'a' + 26;
+	if (ch >= '0' && ch <= '9')
+		return ch - '0' + 52;
+	if (ch == '+')
+		return 62;
+	if (ch == '/')
+		return 63;
+	return -1;
+}
+
+/* Base64 s decoded, NUL-terminated, its length in *len; NULL if bad. */
+static char *
+b64dec(const char *s, size_t *len)
+{
+	size_t i, n = strlen(s), o = 0, pad = 0;
+	unsigned long acc = 0;
+	char *out;
+	int v, bits = 0;
+
+	if (n % 4 != 0 || (out = malloc(n / 4 * 3 + 1)) == NULL)
+		return NULL;
+	for (i = 0; i < n; i++) {
+		if (s[i] == '=' && i >= n - 2) {
+			pad++;
+			continue;
+		}
+		if (pad != 0 || (v = b64val((unsigned char)s[i])) < 0) {
+			free(out);
+			return NULL;
+		}
+		acc = acc << 6 | (unsigned long)v;
+		if ((bits += 6) >= 8) {
+			bits -= 8;
+			out[o++] = (char)(acc >> bits & 0xff);
+		}
+	}
+	out[o] = '\0';
+	*len = o;
+	return out;
+}
+
+/* The next line as a command: its end cut; NULL at the end. */
+static char *
+scmdline(struct sconn *c)
+{
+	for (;;) {
+		if (!sreadline(c, SMTP_MAXCMD))
+			return NULL;
+		if (!c->toolong)
+			break;
+		if (!sreply(c, "500 line too long"))
+			return NULL;
+	}
+	if (c->llen > 0 && c->line[c->llen - 1] == '\n')
+		c->line[--c->llen] = '\0';
+	if (c->llen > 0 && c->line[c->llen - 1] == '\r')
+		c->line[--c->llen] = '\0';
+	return c->line;
+}
+
+/* A SASL response line: decoded, or NULL (the reply sent, in *ok). */
+static char *
+sasl(struct sconn *c, const char *prompt, size_t *len, int *ok)
+{
+	char *l, *s;
+
+	*ok = 0;
+	if (prompt != NULL && !sreply(c, "334 %s", prompt))
+		return NULL;
+	if ((l = scmdline(c)) == NULL)
+		return NULL;
+	if (strcmp(l, "*") == 0) {
+		*ok = sreply(c, "501 authentication cancelled");
+		return NULL;
+	}
+	if ((s = b64dec(l, len)) == NULL)
+		*ok = sreply(c, "501 bad base64");
+	return s;
+}
+
+/* AUTH arg: 0 when the connection is to end. */
+static int
+sauth(struct sconn *c, char *arg)
+{
+	char *mech = arg, *ir, *s, *pw, *u, *p;
+	size_t len, ulen;
+	int ok;
+
+	if (c->user != NULL || c->from != NULL)
+		return sreply(c, "503 bad sequence of commands");
+	ir = mech + strcspn(mech, " ");
+	if (*ir != '\0')
+		*ir++ = '\0';
+	ir += strspn(ir, " ");
+	if (strcasecmp(mech, "PLAIN") == 0) {
+		if (*ir != '\0') {
+			if ((s = b64dec(ir, &len)) == NULL)
+				return sreply(c, "501 bad base64");
+		} else if ((s = sasl(c, "", &len, &ok)) == NULL)
+			return ok;
+		/* authzid NUL authcid NUL passwd */
+		if ((u = memchr(s, '\0', len)) == NULL ||
+		    (pw = memchr(u + 1, '\0', len - (size_t)(u + 1 - s))) ==
+		    NULL) {
+			free(s);
+			return sreply(c, "501 bad PLAIN response");
+		}
+		u++;
+		ulen = (size_t)(pw - u);
+		if ((p = malloc(ulen + 1)) != NULL) {
+			memcpy(p, u, ulen);
+			p[ulen] = '\0';
+		}
+		free(s);
+		u = p;
+	} else if (strcasecmp(mech, "LOGIN") == 0) {
+		if (*ir != '\0') {
+			if ((u = b64dec(ir, &ulen)) == NULL)
+				return sreply(c, "501 bad base64");
+		} else if ((u = sasl(c, "VXNlcm5hbWU6", &ulen, &ok)) == NULL)
+			return ok;
+		if ((pw = sasl(c, "UGFzc3dvcmQ6", &len, &ok)) == NULL) {
+			free(u);
+			return ok;
+		}
+		free(pw);
+	} else
+		return sreply(c, "504 unrecognized authentication type");
+	if (u == NULL)
+		return sreply(c, "451 out of memory");
+	c->user = u;
+	c->userlen = ulen;
+	return sreply(c, "235 authentication succeeded");
+}
+
+/*
+ * The address of "FROM:<addr> params" (what is "FROM:"), or NULL; the
+ * parameters in *rest.
+ */
+static char *
+saddr(char *arg, const char *what, char **rest)
+{
+	size_t n = strlen(what), len;
+	char *p, *e;
+
+	if (strncasecmp(arg, what, n) != 0)
+		return NULL;
+	p = arg + n;
+	p += strspn(p, " ");
+	if (*p == '<') {
+		if ((e = strchr(++p, '>')) == NULL)
+			return NULL;
+		len = (size_t)(e - p);
+		e++;
+	} else {
+		len = strcspn(p, " ");
+		if (len == 0)
+			return NULL;
+		e = p + len;
+	}
+	if (*e != '\0' && *e != ' ')
+		return NULL;
+	*rest = e;
+	return strndup(p, len);
+}
+
+/* Whether MAIL's parameters declare a SIZE over the limit. */
+static int
+stoobig(char *rest)
+{
+	char *p, *save;
+
+	for (p = strtok_r(rest, " ", &save); p != NULL;
+	    p = strtok_r(NULL, " ", &save))
+		if (strncasecmp(p, "SIZE=", 5) == 0 &&
+		    strspn(p + 5, "0123456789") == strlen(p + 5) &&
+		    (strlen(p + 5) > 9 || atol(p + 5) > SMTP_MAXMSG))
+			return 1;
+	return 0;
+}
+
+static int
+smail(struct sconn *c, char *arg)
+{
+	char *addr, *rest, *bad;
+	enum smode m;
+	int ok;
+
+	if (c->from != NULL)
+		return sreply(c, "503 bad sequence of commands");
+	if ((addr = saddr(arg, "FROM:", &rest)) == NULL)
+		return sreply(c, "501 syntax: MAIL FROM:<address>");
+	m = smtpmode(&bad);
+	if (m == S_BAD) {
+		ok = sreply(c, "451 mock: bad mode token \"%s\"",
+		    bad != NULL ? bad : "?");
+		free(bad);
+	} else if (m == S_REJECT)
+		ok = sreply(c, "554 transaction failed");
+	else if (m == S_TEMPFAIL)
+		ok = sreply(c, "451 temporary failure, try again later");
+	else if (stoobig(rest))
+		ok = sreply(c, "552 message size exceeds fixed maximum "
+		    "message size");
+	else {
+		c->from = addr;
+		c->mode = m;
+		return sreply(c, "250 ok");
+	}
+	free(addr);
+	return ok;
+}
+
+static int
+srcpt(struct sconn *c, char *arg)
+{
+	char *addr, *rest;
+
+	if (c->from == NULL)
+		return sreply(c, "503 bad sequence of commands");
+	if ((addr = saddr(arg, "TO:", &rest)) == NULL || *addr == '\0') {
+		free(addr);
+		return sreply(c, "501 syntax: RCPT TO:<address>");
+	}
+	if (c->nrcpt == SMTP_MAXRCPT) {
+		free(addr);
+		return sreply(c, "452 too many recipients");
+	}
+	c->rcpt[c->nrcpt++] = addr;
+	return sreply(c, "250 ok");
+}
+
+/* Log the message of the transaction; its number. */
+static long
+slog(struct sconn *c)
+{
+	json_t *j, *to;
+	char *s;
+	size_t i;
+	long n;
+
+	pthread_mutex_lock(&maillock);
+	n = ++mailcount;
+	if (mailfp != NULL) {
+		to = json_array();
+		for (i = 0; i < c->nrcpt; i++)
+			json_array_append_new(to, jcstr(c->rcpt[i]));
+		j = json_object();
+		json_object_set_new(j, "n", json_integer(n));
+		json_object_set_new(j, "t_ms", json_integer(now_ms()));
+		json_object_set_new(j, "from", jcstr(c->from));
+		json_object_set_new(j, "to", to);
+		json_object_set_new(j, "auth", c->user != NULL ?
+		    jstr(c->user, c->userlen) : json_null());
+		json_object_set_new(j, "data", jstr(c->data != NULL ?
+		    c->data : "", c->dlen));
+		if ((s = json_dumps(j, JSON_COMPACT)) != NULL) {
+			fprintf(mailfp, "%s\n", s);
+			fflush(mailfp);
+			free(s);
+		}
+		json_decref(j);
+	}
+	pthread_mutex_unlock(&maillock);
+	return n;
+}
+
+/* DATA: 0 when the connection is to end. */
+static int
+sdata(struct sconn *c)
+{
+	const char *l;
+	size_t n, cap;
+	char *p;
+	long id;
+	int big = 0;
+
+	if (c->from == NULL || c->nrcpt == 0)
+		return sreply(c, "503 bad sequence of commands");
+	if (!sreply(c, "354 end data with <CR><LF>.<CR><LF>"))
+		return 0;
+	for (;;) {
+		if (!sreadline(c, SMTP_MAXMSG + 3))
+			return 0;
+		l = c->line;
+		n = c->llen;
+		if (!c->toolong && (strcmp(l, ".\r\n") == 0 ||
+		    strcmp(l, ".\n") == 0))
+			break;
+		if (big || c->toolong) {
+			big = 1;
+			continue;
+		}
+		if (l[0] == '.') {
+			l++;
+			n--;
+		}
+		if (n > SMTP_MAXMSG + 2 - c->dlen) {
+			big = 1;
+			continue;
+		}
+		if (c->dlen + n + 1 > c->dcap) {
+			for (cap = c->dcap ? c->dcap : 4096;
+			    cap < c->dlen + n + 1; )
+				cap *= 2;
+			if ((p = realloc(c->data, cap)) == NULL)
+				return 0;
+			c->data = p;
+			c->dcap = cap;
+		}
+		memcpy(c->data + c->dlen, l, n);
+		c->dlen += n;
+	}
+	/* the CRLF of CRLF.CRLF */
+	if (c->dlen > 0 && c->data[c->dlen - 1] == '\n')
+		c->dlen--;
+	if (c->dlen > 0 && c->data[c->dlen - 1] == '\r')
+		c->dlen--;
+	if (c->dlen > SMTP_MAXMSG)
+		big = 1;
+	if (c->mode == S_DROP)
+		return 0;
+	if (big) {
+		sreset(c);
+		return sreply(c, "552 message exceeds fixed maximum message "
+		    "size");
+	}
+	id = slog(c);
+	sreset(c);
+	return sreply(c, "250 ok: queued as %ld", id);
+}
+
+static void
+session(struct sconn *c)
+{
+	char *l, *arg;
+	size_t n;
+	int ok = 1;
+
+	if (!sreply(c, "220 mock ESMTP"))
+		return;
+	while (ok && (l = scmdline(c)) != NULL) {
+		n = strcspn(l, " ");
+		arg = l + n;
+		if (*arg != '\0')
+			*arg++ = '\0';
+		if (strcasecmp(l, "EHLO") == 0) {
+			sreset(c);
+			ok = sreply(c, "250-mock\r\n250-AUTH PLAIN LOGIN\r\n"
+			    "250-SIZE %d\r\n250 8BITMIME", SMTP_MAXMSG);
+		} else if (strcasecmp(l, "HELO") == 0) {
+			sreset(c);
+			ok = sreply(c, "250 mock");
+		} else if (strcasecmp(l, "MAIL") == 0)
+			ok = smail(c, arg);
+		else if (strcasecmp(l, "RCPT") == 0)
+			ok = srcpt(c, arg);
+		else if (strcasecmp(l, "DATA") == 0)
+			ok = sdata(c);
+		else if (strcasecmp(l, "AUTH") == 0)
+			ok = sauth(c, arg);
+		else if (strcasecmp(l, "RSET") == 0) {
+			sreset(c);
+			ok = sreply(c, "250 ok");
+		} else if (strcasecmp(l, "NOOP") == 0)
+			ok = sreply(c, "250 ok");
+		else if (strcasecmp(l, "QUIT") == 0) {
+			sreply(c, "221 bye");
+			return;
+		} else
+			ok = sreply(c, "500 unknown command");
+	}
+	if (c->timedout)
+		sreply(c, "421 idle for too long, closing");
+}
+
+static void *
+sconnmain(void *arg)
+{
+	struct sconn *c = arg;
+
+	session(c);
+	sreset(c);
+	free(c->user);
+	c->user = NULL;
+	free(c->line);
+	c->line = NULL;
+	pthread_mutex_lock(&slock);
+	close(c->fd);
+	c->fd = -1;
+	pthread_mutex_unlock(&slock);
+	atomic_store(&c->done, 1);
+	return NULL;
+}
+
+/* Join and free the connections that are done (all of them: the rest). */
+static void
+sreap(int all)
+{
+	struct sconn **pp, *c, *dead = NULL;
+
+	pthread_mutex_lock(&slock);
+	for (pp = &sconns; (c = *pp) != NULL; ) {
+		if (all || atomic_load(&c->done)) {
+			*pp = c->next;
+			c->next = dead;
+			dead = c;
+		} else
+			pp = &c->next;
+	}
+	pthread_mutex_unlock(&slock);
+	while ((c = dead) != NULL) {
+		dead = c->next;
+		pthread_join(c->th, NULL);
+		free(c);
+	}
+}
+
+static void *
+sacceptmain(void *arg)
+{
+	struct pollfd pfd[2];
+	struct timeval tv = { SMTP_IDLE_S, 0 };
+	struct sconn *c;
+	int fd;
+
+	(void)arg;
+	pfd[0].fd = slisten;
+	pfd[0].events = POLLIN;
+	pfd[1].fd = swake[0];
+	pfd[1].events = POLLIN;
+	for (;;) {
+		if (poll(pfd, 2, -1) < 0) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd[1].revents != 0)
+			break;
+		if ((pfd[0].revents & POLLIN) == 0)
+			continue;
+		if ((fd = accept4(slisten, NULL, NULL, SOCK_CLOEXEC)) < 0)
+			continue;
+		sreap(0);
+		setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+		if ((c = calloc(1, sizeof(*c))) == NULL) {
+			close(fd);
+			continue;
+		}
+		c->fd = fd;
+		pthread_mutex_lock(&slock);
+		if (pthread_create(&c->th, NULL, sconnmain, c) != 0) {
+			pthread_mutex_unlock(&slock);
+			close(fd);
+			free(c);
+			continue;
+		}
+		c->next = sconns;
+		sconns = c;
+		pthread_mutex_unlock(&slock);
+	}
+	return NULL;
+}
+
+/* Stop accepting, shut the connections down and join them. */
+static void
+smtpstop(void)
+{
+	struct sconn *c;
+
+	if (saccepting) {
+		while (write(swake[1], "x", 1) < 0 && errno == EINTR)
+			continue;
+		pthread_join(sacceptth, NULL);
+		saccepting = 0;
+	}
+	pthread_mutex_lock(&slock);
+	for (c = sconns; c != NULL; c = c->next)
+		if (c->fd >= 0)
+			shutdown(c->fd, SHUT_RDWR);
+	pthread_mutex_unlock(&slock);
+	sreap(1);
+	if (slisten >= 0)
+		close(slisten);
+	if (swake[0] >= 0)
+		close(swake[0]);
+	if (swake[1] >= 0)
+		close(swake[1]);
+	slisten = swake[0] = swake[1] = -1;
+}
+
+/* Listen for SMTP on 127.0.0.1 and write the port to portfile. */
+static int
+smtpstart(const char *portfile)
+{
+	struct sockaddr_in sin;
+	socklen_t sl = sizeof(sin);
+
+	memset(&sin, 0, sizeof(sin));
+	sin.sin_family = AF_INET;
+	sin.sin_port = 0;
+	sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	if ((slisten = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) < 0 ||
+	    bind(slisten, (struct sockaddr *)&sin, sizeof(sin)) < 0 ||
+	    listen(slisten, 64) < 0 ||
+	    getsockname(slisten, (struct sockaddr *)&sin, &sl) < 0 ||
+	    pipe2(swake, O_CLOEXEC) < 0) {
+		fprintf(stderr, "mock-api: cannot listen for SMTP: %s\n",
+		    strerror(errno));
+		smtpstop();
+		return 0;
+	}
+	if (pthread_create(&sacceptth, NULL, sacceptmain, NULL) != 0) {
+		fprintf(stderr, "mock-api: cannot start the SMTP thread\n");
+		smtpstop();
+		return 0;
+	}
+	saccepting = 1;
+	if (!writeport(portfile, ntohs(sin.sin_port))) {
+		fprintf(stderr, "mock-api: cannot write the SMTP port file\n");
+		smtpstop();
+		return 0;
+	}
+	return 1;
+}
+
 static struct MHD_Daemon *
 start(void)
 {
@@ -1023,12 +1762,19 @@ main(int argc, char *argv[])
 {
 	const union MHD_DaemonInfo *info;
 	struct MHD_Daemon *d;
-	const char *portfile = NULL, *logfile = NULL;
+	const char *portfile = NULL, *logfile = NULL, *smtpfile = NULL;
+	const char *mailfile = NULL;
 	sigset_t set;
 	int ch, fd, sig;
 
-	while ((ch = getopt(argc, argv, "c:l:m:p:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:l:m:p:s:M:")) != -1) {
 		switch (ch) {
+		case 'M':
+			mailfile = optarg;
+			break;
+		case 's':
+			smtpfile = optarg;
+			break;
 		case 'c':
 			ctlfile = optarg;
 			break;
@@ -1054,6 +1800,13 @@ main(int argc, char *argv[])
 		fprintf(stderr, "mock-api: %s: %s\n", logfile, strerror(errno));
 		return 1;
 	}
+	if (mailfile != NULL && ((fd = open(mailfile, O_WRONLY | O_CREAT |
+	    O_APPEND | O_CLOEXEC, 0644)) < 0 ||
+	    (mailfp = fdopen(fd, "a")) == NULL)) {
+		fprintf(stderr, "mock-api: %s: %s\n", mailfile,
+		    strerror(errno));
+		return 1;
+	}
 
 	json_object_seed(0);
 	signal(SIGPIPE, SIG_IGN);
@@ -1062,20 +1815,30 @@ main(int argc, char *argv[])
 	sigaddset(&set, SIGTERM);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	if ((d = start()) == NULL ||
-	    (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL ||
-	    !writeport(portfile, info->port)) {
-		fprintf(stderr, "mock-api: cannot %s\n", d == NULL ?
-		    "listen on 127.0.0.1" : "write the port file");
-		if (d != NULL)
-			MHD_stop_daemon(d);
-		return 1;
+	    (info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT)) == NULL) {
+		fprintf(stderr, "mock-api: cannot listen on 127.0.0.1\n");
+		goto fail;
+	}
+	if (smtpfile != NULL && !smtpstart(smtpfile))
+		goto fail;
+	if (!writeport(portfile, info->port)) {
+		fprintf(stderr, "mock-api: cannot write the port file\n");
+		goto fail;
 	}
 	while (sigwait(&set, &sig) != 0)
 		continue;
 	atomic_store(&stopping, 1);
 	MHD_stop_daemon(d);
+	smtpstop();
 	if (logfp != NULL)
 		fclose(logfp);
+	if (mailfp != NULL)
+		fclose(mailfp);
 	free(seqtext);
 	return 0;
+fail:
+	if (d != NULL)
+		MHD_stop_daemon(d);
+	smtpstop();
+	return 1;
 }

@@ -1,6 +1,6 @@
 #!/bin/sh
 # mock-api: the Meta and Twilio messaging APIs on loopback, its modes,
-# its control file and its request log.  Nothing here relies on how fast
+# its control file and its request log; its SMTP server and mail log.  Nothing here relies on how fast
 # the machine is: waits poll with a limit, durations are not asserted.
 . "$(dirname "$0")/lib.sh"
 
@@ -259,8 +259,211 @@ test_expect_success 'without -p the port goes to stdout' '
 	grep -Eq "^[0-9]+$" server.out &&
 	stop && test "$(cat rc)" = 0
 '
+# SMTP (-s, -M) on a server of its own.
+# smtp_raw: stdin sent as is to the SMTP port at once, the replies until
+# the server closes on stdout (a session ends with QUIT: no waiting)
+smtp_raw() {
+	perl -MIO::Socket::INET -e '
+	    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]")
+		or die "connect: $!\n";
+	    binmode $s; binmode STDIN; binmode STDOUT;
+	    local $/; my $in = <STDIN>; print $s $in; print <$s> // "";
+	' "$SPORT"
+}
+# smtp_send ARGS...: curl sends a message to the SMTP port
+smtp_send() {
+	curl -sS --url "smtp://127.0.0.1:$SPORT" --mail-from a@x "$@"
+}
+# mail_data N: the data of the Nth logged message, a CRLF after it
+mail_data() {
+	perl -MJSON::PP -ne 'binmode STDOUT; my $j = decode_json($_);
+	    print $j->{data}, "\r\n" if $j->{n} == $n;
+	    BEGIN { $n = shift }' "$1" mail
+}
+mails() {
+	if test -e mail; then wc -l <mail; else echo 0; fi
+}
+CR=$(printf "\r")
+
+test_expect_success 'SMTP: -s writes its port before the HTTP one' '
+	serve -p port -l hlog -c control -s smtpport -M mail &&
+	wait_for "test -s port" &&
+	grep -Eq "^[0-9]+$" smtpport && test ! -e smtpport.tmp &&
+	test "$(cat smtpport)" != "$(cat port)"
+'
+SPORT=$(cat smtpport 2>/dev/null)
+URL=http://127.0.0.1:$(cat port 2>/dev/null)
+
+test_expect_success 'SMTP: curl sends a message, logged with dots unstuffed' '
+	printf "From: a@x\r\nTo: b@y, c@y\r\nSubject: Missed call\r\n\r\nHello,\r\n.a line with a dot\r\n..two\r\n.\r\nend\r\n" >msg.txt &&
+	smtp_send --mail-rcpt b@y --mail-rcpt c@y --upload-file msg.txt &&
+	test "$(mails)" = 1 &&
+	grep -q "^{\"n\":1,\"t_ms\":[0-9]*,\"from\":\"a@x\",\"to\":\[\"b@y\",\"c@y\"\],\"auth\":null,\"data\":\"From: a@x\\\\r\\\\n" mail &&
+	grep -Fq "\\r\\nSubject: Missed call\\r\\n" mail &&
+	grep -Fq "\\r\\n.a line with a dot\\r\\n..two\\r\\n.\\r\\nend\"}" mail &&
+	mail_data 1 >got && test_cmp msg.txt got
+'
+test_expect_success 'SMTP: --user records the user (PLAIN, PLAIN-IR, LOGIN)' '
+	smtp_send --mail-rcpt b@y --user u:p -T msg.txt &&
+	smtp_send --mail-rcpt b@y --user v:p --sasl-ir -T msg.txt &&
+	smtp_send --mail-rcpt b@y --user w:p --login-options AUTH=LOGIN -T msg.txt &&
+	test "$(mails)" = 4 &&
+	sed -n "2,4s/.*\"auth\":\"\([^\"]*\)\",.*/\1/p" mail >got &&
+	printf "u\nv\nw\n" >want && test_cmp want got
+'
+test_expect_success 'SMTP: the protocol by hand' '
+	printf "%s\r\n" "DATA" "RCPT TO:<b@y>" "BOGUS x" "EHLO me" "NOOP" \
+	    "MAIL FROM:<a@x> BODY=8BITMIME" "MAIL FROM:<a@x>" "RCPT TO:<>" \
+	    "RSET" "DATA" "AUTH LOGIN" "dXNlcg==" "cGFzcw==" \
+	    "AUTH PLAIN AHUAcA==" "HELO me" >in &&
+	printf "mail from:<>\nrcpt to: <b@y>\nrcpt to:c@y\ndata\n" >>in &&
+	printf "line one\n..dot\r\n\n...\n.\n" >>in &&
+	printf "QUIT\r\n" >>in &&
+	smtp_raw <in >raw &&
+	! grep -qv "$CR\$" raw &&
+	tr -d "\r" <raw | sed "s/queued as [0-9]*/queued as N/" >got &&
+	cat >want <<-\EOF &&
+	220 mock ESMTP
+	503 bad sequence of commands
+	503 bad sequence of commands
+	500 unknown command
+	250-mock
+	250-AUTH PLAIN LOGIN
+	250-SIZE 1048576
+	250 8BITMIME
+	250 ok
+	250 ok
+	503 bad sequence of commands
+	501 syntax: RCPT TO:<address>
+	250 ok
+	503 bad sequence of commands
+	334 VXNlcm5hbWU6
+	334 UGFzc3dvcmQ6
+	235 authentication succeeded
+	503 bad sequence of commands
+	250 mock
+	250 ok
+	250 ok
+	250 ok
+	354 end data with <CR><LF>.<CR><LF>
+	250 ok: queued as N
+	221 bye
+	EOF
+	test_cmp want got &&
+	test "$(mails)" = 5 &&
+	tail -n 1 mail | grep -Fq "\"from\":\"\",\"to\":[\"b@y\",\"c@y\"],\"auth\":\"user\",\"data\":\"line one\\n.dot\\r\\n\\n..\"}"
+'
+test_expect_success 'SMTP: AUTH PLAIN on its own line; bad AUTH' '
+	printf "%s\r\n" "EHLO me" "AUTH PLAIN" "AHgAeQ==" "QUIT" | smtp_raw >raw &&
+	grep -q "^334 $CR\$" raw && grep -q "^235 " raw &&
+	printf "%s\r\n" "AUTH PLAIN !!!!" "AUTH CRAM-MD5" "AUTH LOGIN" "*" \
+	    "AUTH PLAIN dXNlcg==" "QUIT" | smtp_raw | tr -d "\r" >got &&
+	printf "%s\n" "220 mock ESMTP" "501 bad base64" \
+	    "504 unrecognized authentication type" "334 VXNlcm5hbWU6" \
+	    "501 authentication cancelled" "501 bad PLAIN response" \
+	    "221 bye" >want &&
+	test_cmp want got
+'
+test_expect_success 'SMTP: 100 recipients; the 101st is a 452' '
+	{ printf "HELO me\r\nMAIL FROM:<a@x>\r\n"
+	  i=0; while [ $i -le 100 ]; do printf "RCPT TO:<r%d@y>\r\n" $i
+	  i=$((i + 1)); done; printf "QUIT\r\n"; } | smtp_raw >raw &&
+	test "$(grep -c "^250 ok" raw)" = 101 &&
+	test "$(grep -c "^452 too many recipients" raw)" = 1
+'
+
+test_expect_success 'SMTP: smtp=reject is a 554 to MAIL, nothing logged' '
+	control smtp=reject &&
+	! smtp_send --mail-rcpt b@y -T msg.txt 2>err &&
+	printf "HELO me\r\nMAIL FROM:<a@x>\r\nQUIT\r\n" | smtp_raw >raw &&
+	grep -q "^554 " raw && test "$(mails)" = 5
+'
+test_expect_success 'SMTP: smtp=tempfail is a 451 to MAIL' '
+	control smtp=tempfail &&
+	! smtp_send --mail-rcpt b@y -T msg.txt 2>err &&
+	printf "HELO me\r\nMAIL FROM:<a@x>\r\nQUIT\r\n" | smtp_raw >raw &&
+	grep -q "^451 " raw && test "$(mails)" = 5
+'
+test_expect_success 'SMTP: smtp=drop closes after the data, unanswered' '
+	control smtp=drop &&
+	! smtp_send --mail-rcpt b@y -T msg.txt 2>err &&
+	printf "HELO me\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\nx\r\n.\r\n" |
+	    smtp_raw | tr -d "\r" >got &&
+	printf "%s\n" "220 mock ESMTP" "250 mock" "250 ok" "250 ok" \
+	    "354 end data with <CR><LF>.<CR><LF>" >want &&
+	test_cmp want got && test "$(mails)" = 5
+'
+test_expect_success 'smtp= is not an HTTP mode and not in the sequence' '
+	control "smtp=reject error:130429 ok" &&
+	test "$(meta "{\"to\":\"+447700900001\"}")" = 429 &&
+	! smtp_send --mail-rcpt b@y -T msg.txt 2>err &&
+	test "$(meta "{\"to\":\"+447700900001\"}")" = 200 &&
+	test "$(meta "{\"to\":\"smtp\"}")" = 200 &&
+	sed "s/.*\"mode\":\"\([^\"]*\)\".*/\1/" hlog >got &&
+	printf "error:130429\nok\nok\n" >want && test_cmp want got
+'
+test_expect_success 'a bad smtp= token is an HTTP 500 and a 451 to MAIL' '
+	control "smtp=bogus" &&
+	test "$(meta "{\"to\":\"+447700900001\"}")" = 500 &&
+	grep -Fq "smtp=bogus" out &&
+	printf "HELO me\r\nMAIL FROM:<a@x>\r\nQUIT\r\n" | smtp_raw >raw &&
+	grep -q "^451 mock: bad mode token \"smtp=bogus\"" raw &&
+	control smtp=ok &&
+	smtp_send --mail-rcpt b@y -T msg.txt && test "$(mails)" = 6 &&
+	: >control
+'
+
+test_expect_success 'SMTP: 1 MiB of data is taken, 1 MiB + 1 is a 552' '
+	dd if=/dev/zero bs=1024 count=1024 2>/dev/null | tr "\000" x >big &&
+	smtp_send --mail-rcpt b@y -T big &&
+	smtp_send --mail-rcpt b@y -T - <big &&
+	test "$(mails)" = 8 &&
+	test "$(tail -n 1 mail | wc -c)" -gt 1048576 &&
+	printf y >>big &&
+	! smtp_send --mail-rcpt b@y -T big 2>err &&
+	! smtp_send --mail-rcpt b@y -T - <big 2>err &&
+	{ printf "HELO me\r\nMAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\nDATA\r\n"
+	  cat big; printf "\r\n.\r\nNOOP\r\nQUIT\r\n"; } | smtp_raw >raw &&
+	tr -d "\r" <raw | tail -n 3 >got &&
+	printf "%s\n" "552 message exceeds fixed maximum message size" \
+	    "250 ok" "221 bye" >want && test_cmp want got &&
+	printf "MAIL FROM:<a@x> SIZE=1048577\r\nQUIT\r\n" | smtp_raw >raw &&
+	grep -q "^552 " raw &&
+	test "$(mails)" = 8
+'
+test_expect_success 'SMTP: a 2 MiB message is refused, by SIZE or by reading' '
+	dd if=/dev/zero bs=1024 count=2048 2>/dev/null | tr "\000" x >big &&
+	! smtp_send --mail-rcpt b@y -T big 2>err &&
+	! smtp_send --mail-rcpt b@y -T - <big 2>err &&
+	test "$(mails)" = 8 &&
+	smtp_send --mail-rcpt b@y -T msg.txt && test "$(mails)" = 9
+'
+test_expect_success 'SMTP: messages are numbered from 1, one a line' '
+	sed "s/^{\"n\":\([0-9]*\),.*/\1/" mail >got &&
+	awk "{ print NR }" mail >want &&
+	test_cmp want got
+'
+test_expect_success 'SMTP: TERM stops it with connections open' '
+	perl -MIO::Socket::INET -e '"'"'
+	    my $s = IO::Socket::INET->new(PeerAddr => "127.0.0.1:$ARGV[0]")
+		or die; $| = 1; print scalar <$s>; print $s "HELO me\r\n";
+	    print scalar <$s>; print $s "MAIL FROM:<a@x>\r\nRCPT TO:<b@y>\r\n";
+	    print $s "DATA\r\nhalf a message\r\n"; 1 while <$s>;
+	    print "closed\n";'"'"' "$SPORT" >idle &
+	wait_for "grep -q \"^250 mock\" idle" &&
+	stop && test "$(cat rc)" = 0 && test ! -s server.err &&
+	wait_for "grep -q ^closed idle" && test "$(mails)" = 9
+'
+test_expect_success 'SMTP: without -M messages are taken and not logged' '
+	serve -p port -s smtpport &&
+	wait_for "test -s port" && SPORT=$(cat smtpport) &&
+	smtp_send --mail-rcpt b@y -T msg.txt &&
+	stop && test "$(cat rc)" = 0 && test ! -s server.err
+'
+
 test_expect_code 2 'an unknown option is a usage error' 'mock-api -x'
 test_expect_code 2 'an operand is a usage error' 'mock-api -p port3 extra'
 test_expect_code 2 'a bad -m token is a usage error' 'mock-api -m "ok slow:x"'
+test_expect_code 2 'a bad smtp= in -m is a usage error' 'mock-api -m smtp=x'
 
 test_done
