@@ -19,7 +19,7 @@ PKGCFLAGS != pkg-config --cflags $(PKGS) 2>/dev/null || true
 PKGLIBS	!= pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -ljansson -linih
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(SAN) -Ilib $(PKGCFLAGS) $(CFLAGS)
 ALL_CXXFLAGS = -std=c++17 $(WARN) $(SAN) -Ilib $(CXXFLAGS)
-LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lstdc++ -lm -lpthread
+LIBS	 = $(PKGLIBS) -lcsv -lphonenumber -lcrypto -lstdc++ -lm -lpthread
 
 # Rebuild everything when the flags change (a SANITIZE=1 run after a plain one).
 FLAGS_NOW := $(ALL_CFLAGS) | $(ALL_CXXFLAGS) | $(LDFLAGS)
@@ -28,12 +28,13 @@ ifneq ($(FLAGS_NOW),$(FLAGS_OLD))
 $(shell printf '%s\n' '$(FLAGS_NOW)' >.flags)
 endif
 
-PROGS	 = mcr-ingest mcr-send mcr-admin
+PROGS	 = mcr-ingest mcr-send mcr-reply mcr-admin
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
 	   lib/ingest.o lib/cdrq.o lib/csv.o lib/template.o lib/provider.o \
-	   lib/send.o
-HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h
+	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
+	   lib/listen.o
+HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
 UNITS	 = tests/unit-lib tests/mock-api
 
 all: deps $(PROGS)
@@ -53,13 +54,16 @@ lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBOBJ): $(HDRS) .flags
-cmd/mcr-ingest.o cmd/mcr-send.o cmd/mcr-admin.o: $(HDRS) .flags
+cmd/mcr-ingest.o cmd/mcr-send.o cmd/mcr-reply.o cmd/mcr-admin.o: $(HDRS) .flags
 
 mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
 
 mcr-send: cmd/mcr-send.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-send.o lib/libmcr.a $(LIBS)
+
+mcr-reply: cmd/mcr-reply.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-reply.o lib/libmcr.a $(LIBS)
 
 mcr-admin: cmd/mcr-admin.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-admin.o lib/libmcr.a $(LIBS)
@@ -68,17 +72,27 @@ tests/unit-lib: tests/unit-lib.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-lib.o lib/libmcr.a $(LIBS)
 tests/unit-lib.o: $(HDRS) tests/tap.h .flags
 
+tests/unit-parse: tests/unit-parse.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ tests/unit-parse.o lib/libmcr.a $(LIBS)
+tests/unit-parse.o: $(HDRS) tests/tap.h .flags
+
 # The provider APIs on loopback, for the tests (see tests/mock-api.c).
 tests/mock-api: tests/mock-api.o
 	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/mock-api.o $(PKGLIBS) -lpthread
 tests/mock-api.o: .flags
 
+# Signed webhooks at a rate, for make bench.
+tests/webhook-load: tests/webhook-load.o
+	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/webhook-load.o $(PKGLIBS) -lcrypto
+tests/webhook-load.o: .flags
+
 check: all $(UNITS)
 	prove -j2 tests/
 
-bench: all tests/mock-api
+bench: all tests/mock-api tests/webhook-load
 	scripts/bench
 	scripts/bench-send
+	scripts/bench-reply
 
 demo: all
 	scripts/demo

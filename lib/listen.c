@@ -35,6 +35,7 @@ struct req {
 	char	*uri;			/* as requested, with its query */
 	struct mcr_buf body;
 	int	 big;			/* over max_body */
+	int	 started;		/* the headers were seen */
 };
 
 static void *
@@ -148,6 +149,19 @@ handle(void *arg, struct MHD_Connection *conn, const char *url,
 	}
 	if (strcmp(method, "POST") != 0)
 		return respond(conn, 405, "text/plain", "method not allowed\n");
+	if (!r->started) {
+		/* the first call has the headers only */
+		const char *cl = MHD_lookup_connection_value(conn,
+		    MHD_HEADER_KIND, "Content-Length");
+
+		r->started = 1;
+		if (cl != NULL && strtoll(cl, NULL, 10) > l->cfg->max_body) {
+			count(l, &l->stats.requests);
+			count(l, &l->stats.big);
+			return respond(conn, 413, "text/plain", "too large\n");
+		}
+		return MHD_YES;
+	}
 	if (*size > 0) {
 		if (r->body.len + *size > (size_t)l->cfg->max_body)
 			r->big = 1;

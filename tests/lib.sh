@@ -55,14 +55,17 @@ ast_missed() {
 }
 
 # mock_start: the provider APIs on loopback (tests/mock-api), its URL in
-# MOCK_URL, its request log in $MOCK_LOG, its modes from $MOCK_CONTROL
+# MOCK_URL, its request log in $MOCK_LOG, its modes from $MOCK_CONTROL;
+# an SMTP server at $MOCK_SMTP, the mail it takes in $MOCK_MAIL
 MOCK_PID=
 MOCK_LOG=$TRASH/mock.log
 MOCK_CONTROL=$TRASH/mock.control
+MOCK_MAIL=$TRASH/mock.mail
 mock_start() {
 	rm -f "$TRASH/mock.port"
 	: >"$MOCK_CONTROL"
-	mock-api -p "$TRASH/mock.port" -l "$MOCK_LOG" -c "$MOCK_CONTROL" &
+	mock-api -p "$TRASH/mock.port" -l "$MOCK_LOG" -c "$MOCK_CONTROL" \
+	    -s "$TRASH/mock.smtp" -M "$MOCK_MAIL" &
 	MOCK_PID=$!
 	i=0
 	while [ ! -s "$TRASH/mock.port" ]; do
@@ -71,6 +74,7 @@ mock_start() {
 		sleep 0.05
 	done
 	MOCK_URL=http://127.0.0.1:$(cat "$TRASH/mock.port")
+	MOCK_SMTP=smtp://127.0.0.1:$(cat "$TRASH/mock.smtp")
 }
 mock_stop() {
 	[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID"
