@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "mcr.h"
+#include "webhook.h"
 #include "tap.h"
 
 static char tmpdir[256];
@@ -1238,6 +1239,49 @@ test_config(void)
 }
 
 static void
+test_signatures(void)
+{
+	static const char body[] =
+	    "{\"object\":\"whatsapp_business_account\",\"entry\":[]}";
+	static const char tw[] = "CallSid=CA1234567890ABCDE&Caller=%2B14158675309"
+	    "&Digits=1234&From=%2B14158675309&To=%2B18005551212";
+	static const char url[] = "https://mycompany.com/myapp.php?foo=1&bar=2";
+	struct mcr_form f;
+
+	ok(mcr_sig_meta("app-secret", body, strlen(body), "sha256="
+	    "d3e4f9da0ce6c71ab3dba55929b8eeeee2455349e534924ead19f98d143e904f"),
+	    "meta: the signature of the raw body");
+	ok(mcr_sig_meta("app-secret", body, strlen(body), "sha256="
+	    "D3E4F9DA0CE6C71AB3DBA55929B8EEEEE2455349E534924EAD19F98D143E904F"),
+	    "meta: in capitals too");
+	ok(!mcr_sig_meta("app-secret", body, strlen(body) - 1, "sha256="
+	    "d3e4f9da0ce6c71ab3dba55929b8eeeee2455349e534924ead19f98d143e904f"),
+	    "meta: a byte less is refused");
+	ok(!mcr_sig_meta("other", body, strlen(body), "sha256="
+	    "d3e4f9da0ce6c71ab3dba55929b8eeeee2455349e534924ead19f98d143e904f"),
+	    "meta: another secret is refused");
+	ok(!mcr_sig_meta("app-secret", body, strlen(body), NULL) &&
+	    !mcr_sig_meta("app-secret", body, strlen(body), "sha256=") &&
+	    !mcr_sig_meta("app-secret", body, strlen(body), "d3e4f9"),
+	    "meta: missing or short signatures are refused");
+	ok(mcr_sig_twilio("12345", url, tw, strlen(tw),
+	    "RSOYDt4T1cUTdK1PDd93/VVr8B8="), "twilio: the published vector");
+	ok(!mcr_sig_twilio("12345", "https://mycompany.com/myapp.php?foo=1",
+	    tw, strlen(tw), "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+	    "twilio: another URL is refused");
+	ok(mcr_sig_twilio("12345", "https://mycompany.com:443/myapp.php?foo=1&"
+	    "bar=2", tw, strlen(tw), "RSOYDt4T1cUTdK1PDd93/VVr8B8="),
+	    "twilio: the URL with its port also verifies");
+	ok(!mcr_sig_twilio("12345", url, tw, strlen(tw) - 1,
+	    "RSOYDt4T1cUTdK1PDd93/VVr8B8="), "twilio: a changed body is refused");
+	ok(mcr_form_parse("a=1&b=x+y%21&c=", 15, &f) == 0 && f.n == 3 &&
+	    strcmp(mcr_form_get(&f, "b"), "x y!") == 0 &&
+	    strcmp(mcr_form_get(&f, "c"), "") == 0, "form: decoded");
+	mcr_form_free(&f);
+	ok(mcr_form_parse("novalue", 7, &f) == -1, "form: a pair without =");
+}
+
+static void
 test_templates(void)
 {
 	struct mcr_vars v;
@@ -1361,6 +1405,7 @@ main(int argc, char *argv[])
 	test_templates();
 	test_classify();
 	test_secret();
+	test_signatures();
 
 	unsetenv("MCR_DB");
 	unsetenv("MCR_CONFIG");
