@@ -294,12 +294,8 @@ answer(struct mcr_conv *c, struct ccase *cc, enum mcr_kind kind,
 		worse(c, MCR_EXIT_USAGE);
 		return 0;
 	}
+	/* the text numbers the slots ({slots}); WhatsApp adds buttons */
 	memset(&q, 0, sizeof(q));
-	if (!meta)
-		for (int i = 0; i < nopt; i++)
-			mcr_buf_printf(&t, "\n%d) %s%s%s", i + 1, opt[i].label,
-			    opt[i].clinician[0] ? " with " : "",
-			    opt[i].clinician);
 	q.to = cc->number;
 	q.kind = kind;
 	q.text = t.s;
@@ -632,8 +628,9 @@ offer(struct mcr_conv *c, struct ccase *cc, const struct mcr_when *w,
 		    "for" : "no free slot to offer", 1);
 	n = held(c, cc, v, want);
 	for (int i = 0; i < n; i++)
-		mcr_buf_printf(&list, "%s%d) %s", i ? ", " : "", i + 1,
-		    v[i].label);
+		mcr_buf_printf(&list, "%s%d) %s%s%s", i ? ", " : "", i + 1,
+		    v[i].label, v[i].clinician[0] ? " with " : "",
+		    v[i].clinician);
 	b = rec(c, "offer", 0, cc);
 	mcr_json_key(b, "slots");
 	mcr_buf_puts(b, "[");
