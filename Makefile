@@ -35,7 +35,7 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
 	   lib/listen.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
-UNITS	 = tests/unit-lib tests/mock-api
+UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api
 
 all: deps $(PROGS)
 

@@ -19,8 +19,8 @@
 #include "mcr.h"
 #include "parse.h"
 
-#define MAXTEXT		16384	/* bytes read; the rest is ignored */
-#define MAXWORDS	600
+#define MAXTEXT		8192	/* bytes read at a time */
+#define MAXWORDS	(MAXTEXT / 2 + 8)
 
 struct words {
 	char	 buf[MAXTEXT + 64];
@@ -61,6 +61,7 @@ normalise(const char *text, struct words *s)
 	size_t o = 0, len = strnlen(text, MAXTEXT);
 	char *t;
 
+	s->n = 0;
 	for (size_t i = 0; i < len && o + 4 < sizeof(s->buf); i++) {
 		unsigned char c = p[i];
 
@@ -262,6 +263,7 @@ static const char *const f_suicide[] = { "suicid*", "want to die",
 static const char *const f_emerg[] = { "emergency", "emergencies",
 	"999", "a and e", "ambulance", NULL };
 static const char *const f_pain[] = { "severe pain", "unbearable",
+	"severe tooth*", "severe ache", "severe jaw*", "really severe",
 	"excruciating", "agony", "worst pain", "screaming in pain",
 	"extreme pain", "pain is unbearable", "cant cope with the pain", NULL };
 static const char *const f_fever[] = { "temperature of 40",
@@ -295,6 +297,10 @@ redflag(const struct words *s, char *flag, size_t n)
 	static const char *const tooth[] = { "tooth", "teeth", "front",
 	    NULL };
 	static const char *const out[] = { "knocked", "avulsed", NULL };
+	static const char *const temp[] = { "temperature*", "temp", "temps",
+	    "fever", NULL };
+	static const char *const hot[] = { "40*", "41*", "42*", "104*",
+	    "105*", NULL };
 	int i;
 
 	for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++)
@@ -302,12 +308,16 @@ redflag(const struct words *s, char *flag, size_t n)
 			mcr_strlcpy(flag, flags[k].name, n);
 			return 1;
 		}
-	if (near(s, face, swell, 4)) {
+	if (near(s, face, swell, 6)) {
 		mcr_strlcpy(flag, "facial swelling", n);
 		return 1;
 	}
 	if (near(s, tooth, out, 4)) {
 		mcr_strlcpy(flag, "tooth knocked out", n);
+		return 1;
+	}
+	if (near(s, temp, hot, 3)) {
+		mcr_strlcpy(flag, "high temperature or rash", n);
 		return 1;
 	}
 	/* "urgent", but not "not urgent", "nothing urgent", "no rush" */
@@ -332,13 +342,13 @@ redflag(const struct words *s, char *flag, size_t n)
 /* Days and times */
 
 static const char *const wdays[7][5] = {
-	{ "sun", "sunday", "sundays", NULL },
-	{ "mon", "monday", "mondays", NULL },
-	{ "tue", "tues", "tuesday", "tuesdays", NULL },
-	{ "wed", "weds", "wednesday", "wednesdays", NULL },
+	{ "sun", "sunday", NULL },
+	{ "mon", "monday", NULL },
+	{ "tue", "tues", "tuesday", NULL },
+	{ "wed", "weds", "wednesday", NULL },
 	{ "thu", "thur", "thurs", "thursday", NULL },
-	{ "fri", "friday", "fridays", NULL },
-	{ "sat", "saturday", "saturdays", NULL },
+	{ "fri", "friday", NULL },
+	{ "sat", "saturday", NULL },
 };
 
 static const char *const months[12][3] = {
@@ -452,6 +462,8 @@ clock_at(const struct words *s, int i, int bare, int *used)
 	if (ampm == NULL && i + 2 < s->n && strcmp(s->w[i + 1], "o") == 0 &&
 	    wm(s->w[i + 2], "clock*"))
 		*used = 3;
+	else if (ampm == NULL && i + 1 < s->n && wm(s->w[i + 1], "oclock*"))
+		*used = 2;
 	/* a bare number is a time only when said so */
 	if (ampm == NULL && w[n] != ':' && *used == 1 && !bare)
 		return -1;
@@ -483,7 +495,7 @@ when(const struct words *s, time_t now, struct mcr_tz *tz,
 {
 	struct tm tm;
 	int64_t today;
-	int said = 0, u, t, wd;
+	int said = 0, u, t, wd, anytime = 0, thisday = 0;
 
 	w->days = w->from = w->to = w->at = -1;
 	w->week = 0;
@@ -564,6 +576,10 @@ when(const struct words *s, time_t now, struct mcr_tz *tz,
 					said = 1;
 				}
 			}
+		} else if ((strcmp(x, "morning") == 0 ||
+		    wm(x, "afternoon*") || wm(x, "evening*")) && i > 0 &&
+		    strcmp(s->w[i - 1], "good") == 0) {
+			;	/* a greeting */
 		} else if (strcmp(x, "morning") == 0 ||
 		    strcmp(x, "mornings") == 0 || (strcmp(x, "am") == 0 &&
 		    i > 0 && weekday(s->w[i - 1]) >= 0)) {
@@ -590,8 +606,7 @@ when(const struct words *s, time_t now, struct mcr_tz *tz,
 		} else if ((strcmp(x, "anytime") == 0) || (strcmp(x, "any") ==
 		    0 && i + 1 < s->n && (strcmp(s->w[i + 1], "time") == 0 ||
 		    strcmp(s->w[i + 1], "day") == 0))) {
-			w->from = 0;
-			w->to = 1440;
+			anytime = 1;
 			said = 1;
 		} else if (strcmp(x, "week") == 0 && i > 0 &&
 		    strcmp(s->w[i - 1], "next") == 0) {
@@ -637,7 +652,6 @@ when(const struct words *s, time_t now, struct mcr_tz *tz,
 		} else if ((t = clock_at(s, i, i > 0 &&
 		    (strcmp(s->w[i - 1], "at") == 0 ||
 		    strcmp(s->w[i - 1], "the") == 0 ||
-		    strcmp(s->w[i - 1], "for") == 0 ||
 		    (i + 2 < s->n && strcmp(s->w[i + 1], "o") == 0)), &u)) >= 0) {
 			w->at = t;
 			said = 1;
@@ -648,9 +662,28 @@ when(const struct words *s, time_t now, struct mcr_tz *tz,
 		w->from = w->at;
 		w->to = w->at + 60;
 	}
-	/* "monday 4pm" said on a Monday before 4: today */
-	if (w->days == 7 && w->at >= 0 && w->at > tm.tm_hour * 60 + tm.tm_min)
+	if (anytime && w->from < 0) {
+		w->from = 0;
+		w->to = 1440;
+	}
+	/* "this afternoon" */
+	for (int i = 0; i + 1 < s->n; i++)
+		if (strcmp(s->w[i], "this") == 0 && (strcmp(s->w[i + 1],
+		    "morning") == 0 || wm(s->w[i + 1], "afternoon*") ||
+		    wm(s->w[i + 1], "evening*")))
+			thisday = 1;
+	if (thisday && w->days < 0)
 		w->days = 0;
+	/* "monday after 5" said on a Monday before 5: today */
+	if (w->days == 7 && w->from >= 0 && w->to > tm.tm_hour * 60 +
+	    tm.tm_min && (w->at < 0 || w->at > tm.tm_hour * 60 + tm.tm_min))
+		w->days = 0;
+	/* "wednesday next week" */
+	if (w->week && w->days >= 0) {
+		if (w->days < 7)
+			w->days += 7;
+		w->week = 0;
+	}
 	return said;
 }
 
@@ -755,7 +788,9 @@ question(const struct words *s)
 	    "fell out", "came out", "medication", "tablets", "antibiotics",
 	    "injection", "blood test", "smear", "vaccin*", "jab", "x ray",
 	    "xray", "invisalign", "whitening", "braces", "denture*", "nhs",
-	    "price*", "cost*", "how much", NULL };
+	    "price*", "cost*", "how much", "info", "information", "implant*",
+	    "inhaler", "blood pressure", "run out", "ran out", "more about",
+	    NULL };
 
 	if (s->qmark)
 		return 1;
@@ -771,13 +806,16 @@ no(const struct words *s)
 {
 	static const char *const v[] = { "no thanks", "no thank*",
 	    "not now", "not at the moment", "not interested", "all good",
+	    "not right now", "not just now", "maybe later", "wrong number",
+	    "na thanks", "nah thanks", "no ta", "not for now", "later thanks",
 	    "sorted", "already booked", "already got", "dont need",
 	    "no need", "no longer", "not needed", "nevermind", "never mind",
 	    "im ok", "im fine", "were fine", "not necessary", NULL };
 
-	if (s->n > 0 && (strcmp(s->w[0], "no") == 0 || strcmp(s->w[0],
-	    "nope") == 0 || strcmp(s->w[0], "nah") == 0 || strcmp(s->w[0],
-	    "naw") == 0) && !(s->n > 1 && (strcmp(s->w[1], "problem") == 0 ||
+	if (s->n > 0 && (strcmp(s->w[0], "no") == 0 || wm(s->w[0], "noo*") ||
+	    strcmp(s->w[0], "nope") == 0 || strcmp(s->w[0], "nah") == 0 ||
+	    strcmp(s->w[0], "naw") == 0 || strcmp(s->w[0], "na") == 0) &&
+	    !(s->n > 1 && (strcmp(s->w[1], "problem") == 0 ||
 	    strcmp(s->w[1], "worries") == 0 || strcmp(s->w[1], "rush") ==
 	    0)))
 		return 1;
@@ -795,9 +833,32 @@ yes(const struct words *s)
 	    "brilliant", "cool", "alright", "aye", "yas", "yesss", "y",
 	    "no problem", "no worries", "go on", "love to", "id like",
 	    "would like", "appointment", "this week", "asap", "soon*",
-	    "available", NULL };
+	    "available", "go for it", "check up", "checkup", NULL };
 
 	return any(s, v);
+}
+
+/*
+ * A red flag in the rest of a long text: it is read for meaning only as
+ * far as the first window, but for red flags to its end, window by
+ * window, each overlapping the last so that no phrase is cut.
+ */
+static int
+later(const char *text, char *flag, size_t n)
+{
+	struct words w;
+	size_t len = strlen(text), off = MAXTEXT - 256;
+
+	for (; off < len; off += MAXTEXT - 256) {
+		w.qmark = 0;
+		/* start at a word */
+		while (off < len && text[off] != ' ' && text[off] != '\n')
+			off++;
+		normalise(text + off, &w);
+		if (redflag(&w, flag, n))
+			return 1;
+	}
+	return 0;
 }
 
 void
@@ -820,19 +881,32 @@ mcr_parse_reply(const char *text, const char *button,
 	    "cancel it", "cancel appointment", "to cancel", "cant make it",
 	    "cannot make it", "cant come", "wont make it", "cant attend",
 	    "unable to attend", "unable to make it", "cancel my appointment",
-	    "need to cancel", "want to cancel", "like to cancel", NULL };
+	    "need to cancel", "want to cancel", "like to cancel",
+	    "wont be able to make", "wont be able to come", "unable to come",
+	    "cant make my", "not be able to make", "not be able to come",
+	    "wont be able to attend", "cant do my", NULL };
 	static const char *const resched[] = { "reschedule", "re schedule",
 	    "rearrange", "re arrange", "change my appointment",
 	    "change the appointment", "change it", "move my appointment",
 	    "move it", "different time", "different day", "another time",
 	    "another day", "change the time", "change time", "swap",
-	    "postpone", "bring it forward", NULL };
+	    "postpone", "bring it forward", "rebook", "re book",
+	    "change my booking", "change the booking", "change booking",
+	    "move my booking", "move the booking", NULL };
 	static const char *const callback[] = { "call me", "ring me",
 	    "phone me", "give me a call", "give me a ring", "call back",
 	    "ring back", "call me back", "speak to someone", "speak to a",
 	    "talk to someone", "talk to a", "speak to somebody",
 	    "rather speak", "rather talk", "can you call", "could you call",
-	    "can someone call", "please call", "call me please", NULL };
+	    "can someone call", "please call", "call me please",
+	    "give me a bell", "phone call", "a call back", "callback", NULL };
+	static const char *const bookme[] = { "book me", "book in",
+	    "book an", "get me in", "fit me in", "make an appointment",
+	    "squeeze me in", NULL };
+	static const char *const priceq[] = { "how much", "cost*", "price*",
+	    NULL };
+	static const char *const unsure[] = { "not sure", "unsure", "dunno",
+	    "dont know", "no idea", NULL };
 	struct words s;
 	char c[256];
 	int p;
@@ -872,7 +946,8 @@ mcr_parse_reply(const char *text, const char *button,
 	}
 	s.n = s.qmark = 0;
 	normalise(text != NULL ? text : "", &s);
-	if (redflag(&s, r->flag, sizeof(r->flag))) {
+	if (redflag(&s, r->flag, sizeof(r->flag)) || (text != NULL &&
+	    later(text, &r->flag[0], sizeof(r->flag)))) {
 		r->intent = MCR_I_URGENT;
 		r->urgent = 1;
 		when(&s, now, tz, &r->when);
@@ -903,7 +978,8 @@ mcr_parse_reply(const char *text, const char *button,
 		r->intent = MCR_I_CANCEL;
 		return;
 	}
-	if (any(&s, callback)) {
+	if (any(&s, callback) && !(s.n > 0 && (strcmp(s.w[0], "why") == 0 ||
+	    strcmp(s.w[0], "who") == 0 || strcmp(s.w[0], "what") == 0))) {
 		r->intent = MCR_I_CALLBACK;
 		return;
 	}
@@ -930,6 +1006,10 @@ mcr_parse_reply(const char *text, const char *button,
 		r->intent = MCR_I_WHEN;
 		return;
 	}
+	if (!s.qmark && any(&s, bookme) && !any(&s, priceq)) {
+		r->intent = MCR_I_YES;
+		return;
+	}
 	if (question(&s)) {
 		r->intent = MCR_I_QUESTION;
 		return;
@@ -938,6 +1018,8 @@ mcr_parse_reply(const char *text, const char *button,
 		r->intent = MCR_I_NO;
 		return;
 	}
+	if (any(&s, unsure))
+		return;
 	if (yes(&s) || p) {
 		r->intent = MCR_I_YES;
 		return;
