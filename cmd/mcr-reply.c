@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "mcr.h"
@@ -160,6 +161,14 @@ main(int argc, char *argv[])
 		usage();
 	if ((cfg = mcr_config_load(o.config)) == NULL)
 		return MCR_EXIT_USAGE;
+	{
+		struct stat sb;
+
+		/* no stdin (a service's /dev/null): listen as configured */
+		if (o.listen == NULL && !o.dry && (fstat(STDIN_FILENO,
+		    &sb) == -1 || S_ISCHR(sb.st_mode)))
+			o.listen = cfg->listen;
+	}
 	dbpath = o.db ? o.db : cfg->store_path;
 	if ((st = o.dry ? mcr_store_open_dry(dbpath, cfg->busy_timeout_ms) :
 	    mcr_store_open(dbpath, cfg->busy_timeout_ms, 0)) == NULL) {

@@ -107,6 +107,51 @@ int_set(int *dst, const char *s, long long min, long long max,
 	return 0;
 }
 
+/* "30m whatsapp, 3h sms, 24h expire": the follow-up sequence. */
+static int
+steps_set(struct mcr_config *c, const char *v, const char **why)
+{
+	char *copy = mcr_xstrdup(v), *p = copy, *tok;
+	int n = 0, last = -1;
+
+	while ((tok = strsep(&p, ",")) != NULL) {
+		char what[16], unit;
+		int d, k;
+
+		if (sscanf(tok, " %d%c %15s %n", &d, &unit, what, &k) < 3 ||
+		    d < 1 || (unit != 'm' && unit != 'h' && unit != 'd') ||
+		    tok[strspn(tok + k, " ") + k] != '\0' || n == 8) {
+			*why = "expected steps such as 30m whatsapp, 3h sms, 24h "
+			    "expire (at most 8)";
+			free(copy);
+			return -1;
+		}
+		d *= unit == 'm' ? 60 : unit == 'h' ? 3600 : 86400;
+		if (d <= last) {
+			*why = "each step must come later than the one before";
+			free(copy);
+			return -1;
+		}
+		last = d;
+		c->steps[n].delay = d;
+		if (strcmp(what, "whatsapp") == 0)
+			c->steps[n].what = MCR_STEP_WHATSAPP;
+		else if (strcmp(what, "sms") == 0)
+			c->steps[n].what = MCR_STEP_SMS;
+		else if (strcmp(what, "expire") == 0)
+			c->steps[n].what = MCR_STEP_EXPIRE;
+		else {
+			*why = "a step is whatsapp, sms or expire";
+			free(copy);
+			return -1;
+		}
+		n++;
+	}
+	free(copy);
+	c->nsteps = n;
+	return 0;
+}
+
 /* Returns 0, 1 for an unknown key, or -1 with *why for a bad value. */
 static int
 setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
@@ -367,6 +412,29 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			return int_set(&c->slot_offer, v, 1, 10, why);
 		return 1;
 	}
+	if (strcmp(sec, "followup") == 0) {
+		if (strcmp(k, "steps") == 0)
+			return steps_set(c, v, why);
+		if (strcmp(k, "quiet") == 0) {
+			int a, b, e, f, n = 0;
+
+			if (strcmp(v, "none") == 0) {
+				c->quiet_from = c->quiet_to = 0;
+				return 0;
+			}
+			/* "20:00-08:00": a range that may pass midnight */
+			if (sscanf(v, "%d:%d-%d:%d%n", &a, &b, &e, &f, &n) !=
+			    4 || v[n] != '\0' || a < 0 || a > 23 || e < 0 ||
+			    e > 23 || b < 0 || b > 59 || f < 0 || f > 59) {
+				*why = "expected HH:MM-HH:MM or none";
+				return -1;
+			}
+			c->quiet_from = a * 60 + b;
+			c->quiet_to = e * 60 + f;
+			return 0;
+		}
+		return 1;
+	}
 	if (strcmp(sec, "escalation") == 0) {
 		if (strcmp(k, "email") == 0)
 			str_set(&c->esc_email, v);
@@ -483,7 +551,8 @@ reader(char *buf, int n, void *stream)
 		const char *p = buf + strspn(buf, " \t");
 		static const char *known[] = { "practice", "hours", "numbers",
 		    "store", "ingest", "csv", "send", "whatsapp", "twilio",
-		    "sms", "outbox", "reply", "slots", "escalation", NULL };
+		    "sms", "outbox", "reply", "slots", "escalation", "followup",
+		    NULL };
 		size_t n;
 		int i, kind = -1;
 
@@ -575,6 +644,15 @@ defaults(struct mcr_config *c)
 	c->slot_hold = 15;
 	c->slot_offer = 3;
 	c->esc_smtp = mcr_xstrdup("smtp://127.0.0.1:25");
+	c->nsteps = 3;
+	c->steps[0].delay = 30 * 60;
+	c->steps[0].what = MCR_STEP_WHATSAPP;
+	c->steps[1].delay = 3 * 3600;
+	c->steps[1].what = MCR_STEP_SMS;
+	c->steps[2].delay = 24 * 3600;
+	c->steps[2].what = MCR_STEP_EXPIRE;
+	c->quiet_from = 20 * 60;
+	c->quiet_to = 8 * 60;
 	c->outbox_path = mcr_xstrdup("/var/lib/mcr/outbox.jsonl");
 }
 

@@ -151,6 +151,7 @@ enum mcr_kind {
 	MCR_K_FOLLOWUP,
 	MCR_K_OFFER, MCR_K_BOOKING, MCR_K_ESCALATION, MCR_K_URGENT,
 	MCR_K_OPTOUT, MCR_K_OPTIN, MCR_K_HELP, MCR_K_DECLINED, MCR_K_CLARIFY,
+	MCR_K_FOLLOWUP_CLOSED,	/* a follow-up sent while closed: when it opens */
 	MCR_K_N
 };
 
@@ -250,9 +251,20 @@ struct mcr_config {
 	char	*esc_from;
 	char	*esc_user;		/* password: $MCR_SMTP_PASSWORD */
 	char	*esc_hook;		/* a command: the escalation on stdin */
+	/* [followup] */
+	int	 nsteps;
+	struct mcr_step {
+		int	 delay;		/* seconds after the first message */
+		int	 what;		/* MCR_STEP_* */
+	}	 steps[8];
+	int	 quiet_from, quiet_to;	/* minutes, local; from == to: none */
 	/* [template.KIND] */
 	struct mcr_template tpl[MCR_K_N];
 };
+
+#define MCR_STEP_WHATSAPP	0	/* the follow-up template */
+#define MCR_STEP_SMS		1	/* one SMS, to a mobile, if configured */
+#define MCR_STEP_EXPIRE		2	/* onto the staff call-back list */
 
 /*
  * Load the configuration: built-in defaults, then file (NULL: take

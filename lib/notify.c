@@ -21,6 +21,22 @@ extern char **environ;
 
 #define HOOK_WAIT_MS	10000
 
+/* The environment without mcr's secrets: a hook needs none of them. */
+static char **
+cleanenv(void)
+{
+	static char *v[512];
+	int n = 0;
+
+	for (char **e = environ; *e != NULL && n < 511; e++)
+		if (strncmp(*e, "MCR_", 4) != 0 || (strstr(*e, "TOKEN") ==
+		    NULL && strstr(*e, "SECRET") == NULL &&
+		    strstr(*e, "PASSWORD") == NULL))
+			v[n++] = *e;
+	v[n] = NULL;
+	return v;
+}
+
 int
 mcr_hook_run(const char *cmd, const char *input, char *why, size_t whysz)
 {
@@ -50,7 +66,7 @@ mcr_hook_run(const char *cmd, const char *input, char *why, size_t whysz)
 	posix_spawn_file_actions_adddup2(&fa, fd[0], STDIN_FILENO);
 	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null",
 	    O_WRONLY, 0);
-	errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
+	errno = posix_spawnp(&pid, argv[0], &fa, NULL, argv, cleanenv());
 	posix_spawn_file_actions_destroy(&fa);
 	close(fd[0]);
 	if (errno != 0) {
@@ -183,7 +199,11 @@ mcr_mail_send(const struct mcr_config *cfg, const char *subject,
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, (long)cfg->connect_timeout);
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, (long)cfg->timeout);
-	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_TRY);
+	/* transcripts may be clinical: TLS, unless the server is local */
+	curl_easy_setopt(c, CURLOPT_USE_SSL, (long)(strncmp(cfg->esc_smtp,
+	    "smtp://127.", 11) == 0 || strncmp(cfg->esc_smtp,
+	    "smtp://localhost", 16) == 0 || strncmp(cfg->esc_smtp,
+	    "smtp://[::1]", 12) == 0 ? CURLUSESSL_TRY : CURLUSESSL_ALL));
 	if (cfg->esc_user != NULL) {
 		curl_easy_setopt(c, CURLOPT_USERNAME, cfg->esc_user);
 		curl_easy_setopt(c, CURLOPT_PASSWORD, pw ? pw : "");

@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <sqlite3.h>
 
@@ -242,6 +243,16 @@ transcript(struct mcr_conv *c, const struct ccase *cc, const char *dir,
 	return sqlite3_last_insert_rowid(c->st->db);
 }
 
+/* A time as a bound text, for exec1. */
+static const char *
+nowstr(time_t t)
+{
+	static char b[24];
+
+	snprintf(b, sizeof(b), "%lld", (long long)t);
+	return b;
+}
+
 /* "Tue 6 Jan 9:30am" */
 static void
 label(struct mcr_conv *c, time_t t, char *buf, size_t n)
@@ -378,7 +389,9 @@ escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
 		}
 		sqlite3_finalize(st);
 		id = sqlite3_last_insert_rowid(c->st->db);
-		if (move(c, cc, "escalated", why) == -1 ||
+		/* a booking stands: the case stays booked */
+		if ((strcmp(cc->state, "booked") != 0 &&
+		    move(c, cc, "escalated", why) == -1) ||
 		    mcr_store_commit(c->st) == -1)
 			goto fail;
 	}
@@ -463,8 +476,10 @@ generate(struct mcr_conv *c, time_t t)
 	int64_t n = 0;
 	int len = c->cfg->slot_length;
 
+	/* the practice's own slots, imported: none are made */
 	if (sqlite3_prepare_v2(c->st->db, "SELECT count(*) FROM slots WHERE "
-	    "start >= ?", -1, &st, NULL) != SQLITE_OK)
+	    "start >= ? AND (type IS NULL OR type != 'generated')", -1, &st,
+	    NULL) != SQLITE_OK)
 		return store_failed(c->st, "count slots");
 	sqlite3_bind_int64(st, 1, (sqlite3_int64)t);
 	if (sqlite3_step(st) == SQLITE_ROW)
@@ -472,8 +487,10 @@ generate(struct mcr_conv *c, time_t t)
 	sqlite3_finalize(st);
 	if (n > 0)
 		return 0;
+	/* the horizon rolls forward: each day ahead is made once */
 	if (sqlite3_prepare_v2(c->st->db, "INSERT OR IGNORE INTO slots "
-	    "(start, end) VALUES (?, ?)", -1, &st, NULL) != SQLITE_OK)
+	    "(start, end, type) VALUES (?, ?, 'generated')", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return store_failed(c->st, "make slots");
 	/* each day ahead, each opening range, each slot that fits */
 	for (int d = 0; d <= c->cfg->slot_days; d++) {
@@ -528,9 +545,15 @@ fits(struct mcr_conv *c, time_t t, const struct mcr_when *w)
 	db = mcr_days_from_civil(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday);
 	if (w->days >= 0 && db - da != w->days)
 		return 0;
-	if (w->days < 0 && w->week && (db - da < 7 - a.tm_wday % 7 + 1 ||
-	    db - da > 13 - a.tm_wday % 7 + 1))
-		return 0;
+	if (w->days < 0 && w->week) {
+		/* next week: from the coming Monday to the Sunday after */
+		int mon = (8 - a.tm_wday) % 7;
+
+		if (mon == 0)
+			mon = 7;
+		if (db - da < mon || db - da > mon + 6)
+			return 0;
+	}
 	m = b.tm_hour * 60 + b.tm_min;
 	if (w->from >= 0 && (m < w->from || m >= w->to))
 		return 0;
@@ -668,8 +691,8 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 		return failed(c);
 	got = exec1(c, "UPDATE slots SET booked_by = ?2, held_by = NULL, "
 	    "held_until = NULL WHERE id = ?1 AND booked_by IS NULL AND "
-	    "(held_by IS NULL OR held_by = ?2 OR held_until < ?3 + 0)",
-	    "book slot", s->id, cc->id, NULL);
+	    "(held_by IS NULL OR held_by = ?2 OR held_until < 0 + ?3)",
+	    "book slot", s->id, cc->id, nowstr(t));
 	if (got < 0)
 		return failed(c);
 	if (got == 1) {
@@ -737,8 +760,9 @@ cancel(struct mcr_conv *c, struct ccase *cc)
 	if ((r = exec1(c, "UPDATE slots SET booked_by = NULL WHERE booked_by "
 	    "= ?1 AND start > ?2", "cancel", cc->id, (int64_t)mcr_now(),
 	    NULL)) < 0 || exec1(c, "UPDATE bookings SET status = 'cancelled' "
-	    "WHERE case_id = ?1 AND status = 'booked' AND ?2 = ?2", "cancel",
-	    cc->id, 0, NULL) < 0)
+	    "WHERE case_id = ?1 AND status = 'booked' AND slot_id IN (SELECT "
+	    "id FROM slots WHERE start > ?2)", "cancel", cc->id,
+	    (int64_t)mcr_now(), NULL) < 0)
 		return failed(c);
 	if (mcr_store_commit(c->st) == -1)
 		return failed(c);
@@ -902,6 +926,25 @@ message(struct mcr_conv *c, const struct mcr_event *e)
 		/* a username without a number: a person must answer */
 		return escalate(c, &cc, r.urgent, r.urgent ? r.flag :
 		    "wrote without a phone number", 0);
+	if (r.intent != MCR_I_UNKNOWN && cc.misses > 0)
+		exec1(c, "UPDATE cases SET misses = 0 WHERE id = ?1 AND ?2 = ?2",
+		    "count", cc.id, 0, NULL);
+	/* a bare CANCEL from a booked patient is about the booking */
+	if (r.intent == MCR_I_OPTOUT && strcmp(cc.state, "booked") == 0 &&
+	    strncasecmp(text + strspn(text, " "), "cancel", 6) == 0 &&
+	    text[strspn(text, " ") + 6 + strspn(text + strspn(text, " ") + 6,
+	    " .!")] == '\0')
+		r.intent = MCR_I_CANCEL;
+	if (cc.chan == MCR_CH_SMS && strcmp(c->cfg->sms_provider, "none") ==
+	    0 && !opted)
+		/* nothing to answer SMS with: a person must */
+		return escalate(c, &cc, r.urgent, r.urgent ? r.flag :
+		    "wrote by SMS, and no SMS provider is set to answer", 0);
+	if (strcmp(cc.state, "booked") == 0 && (r.intent == MCR_I_WHEN ||
+	    r.intent == MCR_I_SLOT))
+		/* a second appointment, or a change: a person decides */
+		return escalate(c, &cc, 0, "booked already, asks about another "
+		    "time", 1);
 	if (opted && r.intent != MCR_I_OPTIN) {
 		/* nothing is sent to them; a person may answer */
 		if (r.urgent)

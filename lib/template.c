@@ -6,7 +6,7 @@
 static const char *const kinds[MCR_K_N] = {
 	"recovery", "after_hours", "patient", "sms", "followup", "offer",
 	"booking", "escalation", "urgent", "optout", "optin", "help",
-	"declined", "clarify"
+	"declined", "clarify", "followup_closed"
 };
 
 /* Texts that differ by clinic type: dental, gp, specialist, physio. */
@@ -75,8 +75,8 @@ static const char *const texts[5][4] = {
 static const char *const common[MCR_K_N] = {
 	[MCR_K_OFFER] = "We can see you at {slots}. Reply with the number of "
 	    "the time that suits you.",
-	[MCR_K_BOOKING] = "You're booked at {practice}: {slots}. Reply CANCEL "
-	    "if you can't make it.",
+	[MCR_K_BOOKING] = "You're booked at {practice}: {slots}. If you can't "
+	    "make it, just tell us here.",
 	[MCR_K_ESCALATION] = "Thank you. Someone from {practice} will get "
 	    "back to you shortly.",
 	[MCR_K_URGENT] = "{emergency} Someone from {practice} will contact "
@@ -91,6 +91,9 @@ static const char *const common[MCR_K_N] = {
 	    "{practice}.",
 	[MCR_K_CLARIFY] = "Sorry, we didn't catch that. Reply YES to book, or "
 	    "tell us a day and time that suits you.",
+	[MCR_K_FOLLOWUP_CLOSED] = "Just checking in from {practice}: we're "
+	    "still happy to help you book. Reply YES and we'll find you a "
+	    "time. We open again {opens}.",
 };
 
 /* The template parameters each kind takes unless the config says. */
@@ -106,6 +109,7 @@ static const char *const defparams[MCR_K_N] = {
 	[MCR_K_OPTIN] = "practice",
 	[MCR_K_HELP] = "practice,emergency",
 	[MCR_K_DECLINED] = "practice",
+	[MCR_K_FOLLOWUP_CLOSED] = "practice,opens",
 };
 
 const char *

@@ -230,6 +230,24 @@ test_expect_code 1 'a payload that is not one is reported with its line; the res
 	grep -q "\"type\":\"offer\"" out &&
 	exit $s
 '
+test_expect_success 'booked already: another time goes to staff, not a second booking' '
+	meta_text 447400123012 wamid.k1 "yes" | mcr-reply >/dev/null &&
+	meta_text 447400123012 wamid.k2 "1" | mcr-reply >out &&
+	grep -q "\"type\":\"booking\"" out &&
+	meta_text 447400123012 wamid.k3 "can I also come tomorrow at 10?" |
+	mcr-reply >out &&
+
+	grep -q "\"reason\":\"booked already, asks about another time\"" out &&
+	test "$(sql "select count(*) from bookings where number = \"+447400123012\"")" = 1
+'
+test_expect_success 'a bare CANCEL from a booked patient cancels the booking' '
+	meta_text 447400123012 wamid.k4 "CANCEL" | mcr-reply >out &&
+	grep -q "\"type\":\"booking\".*\"status\":\"cancelled\"" out &&
+	! grep -q "\"type\":\"optout\"" out &&
+	! mcr-admin optout list | grep -q "+447400123012" &&
+	test "$(sql "select status from bookings where number = \"+447400123012\"")" = cancelled &&
+	test "$(sql "select count(*) from slots s join bookings b on b.slot_id = s.id where b.number = \"+447400123012\" and s.booked_by is null")" = 1
+'
 test_expect_success 'import-slots: the practice'\''s own slots, bad rows named' '
 	printf "start,end,clinician,type\n2026-01-06 09:00,2026-01-06 09:20,Dr Patel,check-up\nnonsense,x,y,z\n2026-01-06 09:20,2026-01-06 09:40,Dr Patel,check-up\n" >slots.csv &&
 	mcr-admin import-slots slots.csv 2>err; test $? = 1 &&

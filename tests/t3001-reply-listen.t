@@ -29,6 +29,8 @@ from = +441214960998
 [twilio]
 account_sid = ACtest
 api_base = $MOCK_URL
+[store]
+busy_timeout = 30000
 [reply]
 public_url = https://mcr.example.org
 max_body = 4096
