@@ -28,12 +28,12 @@ ifneq ($(FLAGS_NOW),$(FLAGS_OLD))
 $(shell printf '%s\n' '$(FLAGS_NOW)' >.flags)
 endif
 
-PROGS	 = mcr-ingest mcr-send mcr-reply mcr-admin
+PROGS	 = mcr-ingest mcr-send mcr-reply mcr-followup mcr-report mcr-admin
 LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
 	   lib/ingest.o lib/cdrq.o lib/csv.o lib/template.o lib/provider.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
-	   lib/listen.o
+	   lib/listen.o lib/followup.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
 UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api
 
@@ -54,7 +54,8 @@ lib/phonenumber.o: lib/phonenumber.cc lib/mcr.h
 	$(CC) $(ALL_CFLAGS) -c -o $@ $<
 
 $(LIBOBJ): $(HDRS) .flags
-cmd/mcr-ingest.o cmd/mcr-send.o cmd/mcr-reply.o cmd/mcr-admin.o: $(HDRS) .flags
+cmd/mcr-ingest.o cmd/mcr-send.o cmd/mcr-reply.o cmd/mcr-followup.o \
+    cmd/mcr-report.o cmd/mcr-admin.o: $(HDRS) .flags
 
 mcr-ingest: cmd/mcr-ingest.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-ingest.o lib/libmcr.a $(LIBS)
@@ -64,6 +65,12 @@ mcr-send: cmd/mcr-send.o lib/libmcr.a
 
 mcr-reply: cmd/mcr-reply.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-reply.o lib/libmcr.a $(LIBS)
+
+mcr-followup: cmd/mcr-followup.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-followup.o lib/libmcr.a $(LIBS)
+
+mcr-report: cmd/mcr-report.o lib/libmcr.a
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-report.o lib/libmcr.a $(LIBS)
 
 mcr-admin: cmd/mcr-admin.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ cmd/mcr-admin.o lib/libmcr.a $(LIBS)

@@ -594,6 +594,42 @@ int	 mcr_conv_status(struct mcr_conv *);
 const struct mcr_conv_stats *mcr_conv_stats(struct mcr_conv *);
 void	 mcr_conv_free(struct mcr_conv *);
 
+/* followup.c: follow-ups for callers who have not answered */
+
+struct mcr_follow;
+
+struct mcr_follow_stats {
+	long	 cases, sent, expired, waiting;
+};
+
+struct mcr_follow *mcr_follow_new(struct mcr_store *,
+	    const struct mcr_config *, FILE *out, int dry);
+/*
+ * Send the follow-up steps that are due, expire the cases whose last step
+ * has come.  Returns 0, or -1 on a store error.
+ */
+int	 mcr_follow_run(struct mcr_follow *);
+int	 mcr_follow_status(struct mcr_follow *);
+const struct mcr_follow_stats *mcr_follow_stats(struct mcr_follow *);
+void	 mcr_follow_free(struct mcr_follow *);
+
+/* callbacks.c: the staff call-back list */
+
+struct mcr_callback {
+	int64_t	 case_id;
+	const char *number;
+	const char *state, *reason;
+	const char *calls;		/* "2026-01-05T09:10:00Z ..." */
+	const char *tried;		/* "first:recovery:sent ..." */
+	time_t	 since;			/* the first missed call */
+};
+/*
+ * Call fn for each case staff should call back, opened since the given
+ * time: expired, failed, uncertain, landlines.  Soonest first.
+ */
+int	 mcr_store_callbacks(struct mcr_store *, time_t since,
+	    int (*fn)(void *, const struct mcr_callback *), void *);
+
 /* listen.c: the webhook listener */
 
 struct mcr_listener;

@@ -675,3 +675,40 @@ mcr_store_bookings_each(struct mcr_store *s, int (*fn)(void *,
 	sqlite3_finalize(st);
 	return r;
 }
+
+int
+mcr_store_callbacks(struct mcr_store *s, time_t since,
+    int (*fn)(void *, const struct mcr_callback *), void *arg)
+{
+	sqlite3_stmt *st;
+	int r = 0;
+
+	if (sqlite3_prepare_v2(s->db, "SELECT c.id, c.caller, c.state, "
+	    "c.reason, c.opened_at, (SELECT group_concat(strftime("
+	    "'%Y-%m-%dT%H:%M:%SZ', started_at, 'unixepoch'), ' ') FROM (SELECT "
+	    "started_at FROM calls WHERE case_id = c.id ORDER BY started_at)), "
+	    "(SELECT group_concat(step || ':' || kind || ':' || status, ' ') "
+	    "FROM (SELECT step, kind, status FROM messages WHERE case_id = c.id "
+	    "ORDER BY id)) FROM cases c WHERE c.opened_at >= ? AND c.caller IS "
+	    "NOT NULL AND (c.state = 'expired' OR c.state = 'failed' OR "
+	    "c.state = 'uncertain' OR (c.state = 'skipped' AND c.reason = "
+	    "'landline')) ORDER BY c.opened_at, c.id", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_failed(s, "read the call-back list");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)since);
+	while (r == 0 && sqlite3_step(st) == SQLITE_ROW) {
+		struct mcr_callback cb;
+
+		memset(&cb, 0, sizeof(cb));
+		cb.case_id = sqlite3_column_int64(st, 0);
+		cb.number = (const char *)sqlite3_column_text(st, 1);
+		cb.state = (const char *)sqlite3_column_text(st, 2);
+		cb.reason = (const char *)sqlite3_column_text(st, 3);
+		cb.since = (time_t)sqlite3_column_int64(st, 4);
+		cb.calls = (const char *)sqlite3_column_text(st, 5);
+		cb.tried = (const char *)sqlite3_column_text(st, 6);
+		r = fn(arg, &cb);
+	}
+	sqlite3_finalize(st);
+	return r;
+}
