@@ -72,7 +72,7 @@ row(void *arg, const struct mcr_callback *cb)
 		words(b, "tried", cb->tried);
 		mcr_buf_puts(b, "}\n");
 	} else
-		mcr_buf_printf(b, "%-6lld %-16s %-20s %-10s %-30.30s %s\n",
+		mcr_buf_printf(b, "%-6lld %-16s %-20s %-10s %-31.31s %s\n",
 		    (long long)cb->case_id, cb->number, mcr_time_fmt(cb->since,
 		    at), cb->state, cb->reason ? cb->reason : "-",
 		    cb->tried ? cb->tried : "nothing sent");
@@ -94,7 +94,7 @@ callbacks(const struct opts *o, const struct mcr_config *cfg)
 	    cfg->busy_timeout_ms, 1)) == NULL)
 		return errno == EBUSY ? MCR_EXIT_TEMP : MCR_EXIT_PART;
 	if (!out.json)
-		printf("%-6s %-16s %-20s %-10s %-30s %s\n", "case", "number",
+		printf("%-6s %-16s %-20s %-10s %-31s %s\n", "case", "number",
 		    "first call", "state", "why", "tried");
 	if (mcr_store_callbacks(st, mcr_now() - (time_t)o->days * 86400, row,
 	    &out) == -1)
