@@ -33,7 +33,7 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/phonenumber.o lib/store.o lib/json.o lib/cdr.o lib/csvmap.o \
 	   lib/ingest.o lib/cdrq.o lib/csv.o lib/template.o lib/provider.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
-	   lib/listen.o lib/followup.o
+	   lib/listen.o lib/followup.o lib/report.o lib/reportfmt.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
 UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api
 

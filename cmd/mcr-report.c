@@ -8,15 +8,17 @@
 #include "json.h"
 
 struct opts {
-	const char *config, *db, *format;
+	const char *config, *db, *format, *period;
 	int	 days;
 };
 
 static void
 usage(void)
 {
-	fprintf(stderr, "usage: %s [-h] [-c config] [-d store] [-o table|json] "
-	    "[-s days] callbacks\n", mcr_util_prog());
+	fprintf(stderr, "usage: %s [-h] [-c config] [-d store] "
+	    "[-o table|csv|json|html] [-p period] [-s days] [callbacks]\n"
+	    "periods: today, yesterday, this-week, last-week, this-month, "
+	    "last-month, YYYY-MM-DD..YYYY-MM-DD\n", mcr_util_prog());
 	exit(MCR_EXIT_USAGE);
 }
 
@@ -106,6 +108,38 @@ callbacks(const struct opts *o, const struct mcr_config *cfg)
 	return status;
 }
 
+static int
+report(const struct opts *o, const struct mcr_config *cfg)
+{
+	struct mcr_store *st;
+	struct mcr_report *r;
+	char label[96];
+	time_t from, to;
+	const char *fmt = o->format;
+	int status = MCR_EXIT_OK;
+
+	if (mcr_report_period(o->period ? o->period : "last-week", cfg,
+	    mcr_now(), &from, &to, label, sizeof(label)) == -1) {
+		mcr_warn("-p %s: expected today, yesterday, this-week, "
+		    "last-week, this-month, last-month or "
+		    "YYYY-MM-DD..YYYY-MM-DD", o->period);
+		return MCR_EXIT_USAGE;
+	}
+	if (fmt == NULL)
+		fmt = isatty(STDOUT_FILENO) ? "table" : "json";
+	if ((st = mcr_store_open(o->db ? o->db : cfg->store_path,
+	    cfg->busy_timeout_ms, 1)) == NULL)
+		return errno == EBUSY ? MCR_EXIT_TEMP : MCR_EXIT_PART;
+	r = mcr_xmalloc(sizeof(*r));
+	if (mcr_report_make(st, cfg, from, to, r) == -1)
+		status = mcr_store_busy(st) ? MCR_EXIT_TEMP : MCR_EXIT_PART;
+	else
+		mcr_report_write(stdout, r, cfg, fmt, label);
+	free(r);
+	mcr_store_close(st);
+	return status;
+}
+
 int
 main(int argc, char *argv[])
 {
@@ -118,7 +152,7 @@ main(int argc, char *argv[])
 	mcr_util_setprog(argv[0]);
 	memset(&o, 0, sizeof(o));
 	o.days = 7;
-	while ((ch = getopt(argc, argv, "c:d:ho:s:")) != -1) {
+	while ((ch = getopt(argc, argv, "c:d:ho:p:s:")) != -1) {
 		switch (ch) {
 		case 'c':
 			o.config = optarg;
@@ -128,12 +162,17 @@ main(int argc, char *argv[])
 			break;
 		case 'o':
 			if (strcmp(optarg, "table") != 0 &&
-			    strcmp(optarg, "json") != 0) {
-				mcr_warn("-o %s: expected table or json",
-				    optarg);
+			    strcmp(optarg, "json") != 0 &&
+			    strcmp(optarg, "csv") != 0 &&
+			    strcmp(optarg, "html") != 0) {
+				mcr_warn("-o %s: expected table, csv, json or "
+				    "html", optarg);
 				usage();
 			}
 			o.format = optarg;
+			break;
+		case 'p':
+			o.period = optarg;
 			break;
 		case 's':
 			if (mcr_util_num(optarg, 1, 3660, &v, &e) == -1) {
@@ -149,15 +188,20 @@ main(int argc, char *argv[])
 	}
 	argc -= optind;
 	argv += optind;
-	if (argc != 1 || strcmp(argv[0], "callbacks") != 0) {
+	if (argc > 1 || (argc == 1 && strcmp(argv[0], "callbacks") != 0)) {
 		if (argc >= 1)
-			mcr_warn("%s: unknown report: the one there is now is "
-			    "callbacks", argv[0]);
+			mcr_warn("%s: unknown report: expected callbacks, or "
+			    "none for the period report", argv[0]);
+		usage();
+	}
+	if (argc == 1 && o.format != NULL && strcmp(o.format, "table") != 0 &&
+	    strcmp(o.format, "json") != 0) {
+		mcr_warn("callbacks: -o %s: expected table or json", o.format);
 		usage();
 	}
 	if ((cfg = mcr_config_load(o.config)) == NULL)
 		return MCR_EXIT_USAGE;
-	status = callbacks(&o, cfg);
+	status = argc == 1 ? callbacks(&o, cfg) : report(&o, cfg);
 	mcr_config_free(cfg);
 	mcr_phone_reset();
 	if (fflush(stdout) == EOF || ferror(stdout)) {

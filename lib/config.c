@@ -412,6 +412,22 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			return int_set(&c->slot_offer, v, 1, 10, why);
 		return 1;
 	}
+	if (strcmp(sec, "report") == 0) {
+		if (strcmp(k, "short_cover") == 0)
+			return int_set(&c->short_cover, v, 1, 100, why);
+		if (strcmp(k, "callback_baseline") == 0) {
+			char *end;
+
+			c->callback_baseline = strtod(v, &end);
+			if (*end != '\0' || c->callback_baseline < 0 ||
+			    c->callback_baseline > 100) {
+				*why = "expected a per cent such as 6";
+				return -1;
+			}
+			return 0;
+		}
+		return 1;
+	}
 	if (strcmp(sec, "followup") == 0) {
 		if (strcmp(k, "steps") == 0)
 			return steps_set(c, v, why);
@@ -552,7 +568,7 @@ reader(char *buf, int n, void *stream)
 		static const char *known[] = { "practice", "hours", "numbers",
 		    "store", "ingest", "csv", "send", "whatsapp", "twilio",
 		    "sms", "outbox", "reply", "slots", "escalation", "followup",
-		    NULL };
+		    "report", NULL };
 		size_t n;
 		int i, kind = -1;
 
@@ -651,6 +667,8 @@ defaults(struct mcr_config *c)
 	c->steps[1].what = MCR_STEP_SMS;
 	c->steps[2].delay = 24 * 3600;
 	c->steps[2].what = MCR_STEP_EXPIRE;
+	c->short_cover = 20;
+	c->callback_baseline = 6;
 	c->quiet_from = 20 * 60;
 	c->quiet_to = 8 * 60;
 	c->outbox_path = mcr_xstrdup("/var/lib/mcr/outbox.jsonl");

@@ -251,6 +251,9 @@ struct mcr_config {
 	char	*esc_from;
 	char	*esc_user;		/* password: $MCR_SMTP_PASSWORD */
 	char	*esc_hook;		/* a command: the escalation on stdin */
+	/* [report] */
+	int	 short_cover;		/* per cent missed: cover is short */
+	double	 callback_baseline;	/* per cent who call back unaided */
 	/* [followup] */
 	int	 nsteps;
 	struct mcr_step {
@@ -868,5 +871,54 @@ void	 mcr_ingest_restart(struct mcr_ingest *);
 int	 mcr_ingest_sweep(struct mcr_ingest *);
 const struct mcr_ingest_stats *mcr_ingest_stats(struct mcr_ingest *);
 void	 mcr_ingest_free(struct mcr_ingest *);
+
+/* report.c: the figures of a period */
+
+struct mcr_report {
+	time_t	 from, to;		/* [from, to), UTC */
+	/* inbound calls decided in the period */
+	long	 calls, answered, missed, after_hours, withheld, landline;
+	long	 outcomes[MCR_OUT_N];
+	long	 heat_calls[7][24], heat_missed[7][24];	/* local wday, hour */
+	long	 repeat_callers;	/* 3 calls or more within an hour */
+	long	 peak_cut;		/* calls an hour that make a peak hour */
+	long	 peak_calls, peak_missed, off_calls, off_missed;
+	int	 nshort;		/* hours over [report] short_cover */
+	struct {
+		int	 wday, hour;
+		long	 calls, missed;
+	}	 shortv[168];
+	/* cases opened in the period */
+	long	 cases, messaged, replied, booked, resolved;
+	long	 resolved_unmessaged, holdout, holdout_resolved;
+	long	 booked_after_followup;
+	int	 nskip;
+	struct {
+		char	 reason[32];
+		long	 n;
+	}	 skip[24];
+	long	 resp_messaged[4], resp_booked[4];	/* <2, 2-10, 10-30, 30+ */
+	long	 esc_urgent, esc_other;
+	/* the 8 weeks up to to: calls and missed each week */
+	long	 wk_calls[8], wk_missed[8];
+	/* the 4 weeks before to, for next week's forecast */
+	int	 fc_weeks;
+	long	 fc_calls[7][24], fc_missed[7][24];
+	double	 value, baseline;	/* from the config */
+};
+
+/* The figures of [from, to); 0, or -1 on a store error. */
+int	 mcr_report_make(struct mcr_store *, const struct mcr_config *,
+	    time_t from, time_t to, struct mcr_report *);
+/*
+ * A period by name (today, yesterday, this-week, last-week, this-month,
+ * last-month) or FROM..TO (local dates, both days in), at now in the
+ * practice's zone: [from, to) in UTC and a label.  0 or -1 (unknown).
+ */
+int	 mcr_report_period(const char *, const struct mcr_config *, time_t now,
+	    time_t *from, time_t *to, char *label, size_t);
+/* Write the report as table, csv, json or html. */
+void	 mcr_report_write(FILE *, const struct mcr_report *,
+	    const struct mcr_config *, const char *format, const char *label);
 
 #endif

@@ -168,6 +168,8 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  transcript TEXT NOT NULL,"
 	"  notified TEXT);",
+	/* 5: the report reads cases by the time they opened */
+	"CREATE INDEX cases_opened ON cases(opened_at);",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

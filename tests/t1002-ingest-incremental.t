@@ -149,7 +149,7 @@ test_expect_success '-n on a store of an older schema leaves it as it was' '
 	    DROP TABLE bookings; DROP TABLE escalations;
 	    ALTER TABLE cases DROP COLUMN last_in_at; DROP INDEX cases_user;
 	    ALTER TABLE cases DROP COLUMN channel; ALTER TABLE cases DROP COLUMN misses;
-	    ALTER TABLE cases DROP COLUMN user_id;
+	    ALTER TABLE cases DROP COLUMN user_id; DROP INDEX cases_opened;
 	    PRAGMA user_version = 1;
 	    PRAGMA journal_mode = DELETE" >/dev/null &&
 	cp "$MCR_DB" old.db &&
