@@ -146,8 +146,15 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 {
 	sqlite3_stmt *s;
 	/* reached: the first message left; replied: the patient wrote */
-	static const char *q = "SELECT c.id, c.state, c.reason, c.last_call_at,"
-	    " (SELECT min(sent_at) FROM messages m WHERE m.case_id = c.id AND "
+	/*
+	 * The response time runs from the last call before the message: a
+	 * case's later calls do not count.
+	 */
+	static const char *q = "SELECT c.id, c.state, c.reason, coalesce(("
+	    "SELECT max(started_at) FROM calls k WHERE k.case_id = c.id AND "
+	    "k.started_at <= (SELECT min(sent_at) FROM messages m WHERE "
+	    "m.case_id = c.id AND m.sent_at IS NOT NULL)), c.last_call_at), "
+	    "(SELECT min(sent_at) FROM messages m WHERE m.case_id = c.id AND "
 	    "(m.step = 'first' OR m.step = 'sms') AND m.sent_at IS NOT NULL), "
 	    "(SELECT min(at) FROM transcript t WHERE t.case_id = c.id AND "
 	    "t.dir = 'in'), (SELECT count(*) FROM bookings b WHERE b.case_id "

@@ -240,17 +240,22 @@ table(FILE *fp, const struct mcr_report *r, const struct mcr_config *cfg,
 			fprintf(fp, "%3d", h);
 		fputc('\n', fp);
 		for (int k = 1; k <= 7; k++) {
+			struct mcr_buf row = { 0 };
 			int d = k % 7;
 
-			fprintf(fp, "  %s", wdname[d]);
+			mcr_buf_printf(&row, "  %s", wdname[d]);
 			for (int h = h0; h <= h1; h++)
 				if (r->heat_calls[d][h] == 0)
-					fprintf(fp, "   ");
+					mcr_buf_puts(&row, "   ");
 				else if (r->heat_missed[d][h] == 0)
-					fprintf(fp, "  .");
+					mcr_buf_puts(&row, "  .");
 				else
-					fprintf(fp, "%3ld", r->heat_missed[d][h]);
-			fputc('\n', fp);
+					mcr_buf_printf(&row, "%3ld",
+					    r->heat_missed[d][h]);
+			while (row.len > 0 && row.s[row.len - 1] == ' ')
+				row.len--;
+			fprintf(fp, "%.*s\n", (int)row.len, row.s);
+			mcr_buf_free(&row);
 		}
 	}
 	fprintf(fp, "\nhours where cover is short (over %d%% missed, 3 calls "
@@ -435,7 +440,7 @@ bars(FILE *fp, const char *title, const char *const *lab, const long *val,
 	fprintf(fp, "</h2>\n<svg viewBox=\"0 0 360 %d\" role=\"img\">\n",
 	    n * 26 + 4);
 	for (int i = 0; i < n; i++) {
-		double w = 200.0 * (double)val[i] / (double)max;
+		double w = 150.0 * (double)val[i] / (double)max;
 		char p[16];
 
 		pct(p, sizeof(p), val[i], of ? of[i] : 0);

@@ -168,8 +168,10 @@ static const char *const migrations[] = {
 	"  reason TEXT NOT NULL,"
 	"  transcript TEXT NOT NULL,"
 	"  notified TEXT);",
-	/* 5: the report reads cases by the time they opened */
-	"CREATE INDEX cases_opened ON cases(opened_at);",
+	/* 5: the report reads cases by the time they opened, and theirs */
+	"CREATE INDEX cases_opened ON cases(opened_at);"
+	"CREATE INDEX calls_case ON calls(case_id) WHERE case_id IS NOT NULL;"
+	"CREATE INDEX bookings_case ON bookings(case_id);",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))

@@ -150,6 +150,7 @@ test_expect_success '-n on a store of an older schema leaves it as it was' '
 	    ALTER TABLE cases DROP COLUMN last_in_at; DROP INDEX cases_user;
 	    ALTER TABLE cases DROP COLUMN channel; ALTER TABLE cases DROP COLUMN misses;
 	    ALTER TABLE cases DROP COLUMN user_id; DROP INDEX cases_opened;
+	    DROP INDEX calls_case;
 	    PRAGMA user_version = 1;
 	    PRAGMA journal_mode = DELETE" >/dev/null &&
 	cp "$MCR_DB" old.db &&
