@@ -119,7 +119,8 @@ static int
 check_send(const struct mcr_config *cfg)
 {
 	static const enum mcr_kind first[] = { MCR_K_RECOVERY,
-	    MCR_K_AFTER_HOURS, MCR_K_PATIENT };
+	    MCR_K_AFTER_HOURS, MCR_K_PATIENT, MCR_K_FOLLOWUP,
+	    MCR_K_FOLLOWUP_CLOSED };
 	struct mcr_vars v;
 	struct mcr_prov *p;
 	char where[128], badv[32];

@@ -119,7 +119,9 @@ steps_set(struct mcr_config *c, const char *v, const char **why)
 		int d, k;
 
 		if (sscanf(tok, " %d%c %15s %n", &d, &unit, what, &k) < 3 ||
-		    d < 1 || (unit != 'm' && unit != 'h' && unit != 'd') ||
+		    d < 1 || d > 43200 || (unit != 'm' && unit != 'h' &&
+		    unit != 'd') || (unit == 'h' && d > 720) || (unit == 'd' &&
+		    d > 30) ||
 		    tok[strspn(tok + k, " ") + k] != '\0' || n == 8) {
 			*why = "expected steps such as 30m whatsapp, 3h sms, 24h "
 			    "expire (at most 8)";

@@ -281,6 +281,7 @@ step(struct mcr_follow *f, const struct fcase *k, int i)
 	q.to = k->caller;
 	q.kind = kind;
 	q.text = text.s;
+	q.later = 1;		/* an outage: the step waits for the next run */
 	pl = mcr_tpl_params(c, kind);
 	for (int p = 0; p < pl->n && p < 8; p++) {
 		const char *val = mcr_vars_get(&v, pl->v[p]);
@@ -307,7 +308,8 @@ taken(struct mcr_follow *f, const struct fcase *k, int i)
 
 	snprintf(name, sizeof(name), "f%d", i + 1);
 	if (sqlite3_prepare_v2(f->st->db, "SELECT 1 FROM messages WHERE "
-	    "case_id = ? AND step = ?", -1, &st, NULL) != SQLITE_OK)
+	    "case_id = ? AND step = ? AND status != 'retry'", -1, &st, NULL) !=
+	    SQLITE_OK)
 		return store_failed(f->st, "read messages");
 	sqlite3_bind_int64(st, 1, k->id);
 	sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
@@ -329,6 +331,13 @@ follow(struct mcr_follow *f, const struct fcase *k)
 			break;
 	if (i < 0)
 		return 0;
+	if ((r = mcr_store_optedout(f->st, k->caller)) != 0) {
+		if (r < 0)
+			return failed(f);
+		if (move(f, k, "opted_out", "on the opt-out list") == 1)
+			record(f, "skip", k, "reason", "opted_out");
+		return 0;
+	}
 	if (c->steps[i].what == MCR_STEP_EXPIRE) {
 		if ((r = move(f, k, "expired", "no reply: on the call-back "
 		    "list")) == 1) {
@@ -344,13 +353,6 @@ follow(struct mcr_follow *f, const struct fcase *k)
 	    (strcmp(k->type, "mobile") != 0 ||
 	    strcmp(c->sms_provider, "none") == 0))
 		return 0;	/* no SMS to send: the next step will come */
-	if ((r = mcr_store_optedout(f->st, k->caller)) != 0) {
-		if (r < 0)
-			return failed(f);
-		if (move(f, k, "opted_out", "on the opt-out list") == 1)
-			record(f, "skip", k, "reason", "opted_out");
-		return 0;
-	}
 	if (!allowed(f, t)) {
 		f->stats.waiting++;
 		return 0;	/* quiet hours or a closed day: later */

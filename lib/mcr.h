@@ -476,6 +476,7 @@ struct mcr_req {
 	 * otherwise the kind's template.
 	 */
 	int	 session;
+	int	 later;			/* not sent for now: try in a later run */
 	int	 nopt;
 	const char *opt_id[10], *opt_title[10], *opt_desc[10];
 };

@@ -1080,7 +1080,9 @@ receipt(struct mcr_conv *c, const struct mcr_event *e)
 	    rank(e->status) > rank(cur)) {
 		if (sqlite3_prepare_v2(c->st->db, "UPDATE messages SET status "
 		    "= ?1, provider_id = coalesce(provider_id, ?2), error = "
-		    "coalesce(?3, error), updated_at = ?4 WHERE id = ?5", -1,
+		    "coalesce(?3, error), updated_at = ?4, sent_at = CASE WHEN "
+		    "?1 = 'failed' THEN sent_at ELSE coalesce(sent_at, ?4) END "
+		    "WHERE id = ?5", -1,
 		    &st, NULL) != SQLITE_OK)
 			return failed(c);
 		sqlite3_bind_text(st, 1, e->status, -1, SQLITE_STATIC);

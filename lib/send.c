@@ -947,9 +947,10 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 	case MCR_P_STOP:
 		/* not sent: the case waits for the next run */
 		/* a reply is not left for a later run: it would be late */
-		rc = (m->attempts >= s->cfg->max_attempts || m->reply) &&
-		    r.cls != MCR_P_STOP;
-		if (finish(s, m, rc || m->reply ? "failed" : "retry", &r,
+		rc = (m->attempts >= s->cfg->max_attempts || (m->reply &&
+		    !(m->opts && m->opts->later))) && r.cls != MCR_P_STOP;
+		if (finish(s, m, rc || (m->reply && !(m->opts &&
+		    m->opts->later)) ? "failed" : "retry", &r,
 		    CS(m, rc ? "failed" : "new"), rc ? r.error : NULL) == -1)
 			return -1;
 		if (r.cls == MCR_P_STOP) {
@@ -962,8 +963,8 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 			s->stop = MCR_EXIT_TEMP;
 		}
 		worse(s, s->stop ? s->stop : MCR_EXIT_PART);
-		rec_msg(s, m, pn, rc || m->reply ? "failed" : "retry", NULL,
-		    r.error, extra);
+		rec_msg(s, m, pn, rc || (m->reply && !(m->opts &&
+		    m->opts->later)) ? "failed" : "retry", NULL, r.error, extra);
 		if (rc)
 			s->stats.failed++;
 		return 0;

@@ -128,7 +128,8 @@ test_expect_success 'check: meta needs a template name per first-message kind an
 	grep -q "\[template.patient\]: no name" err &&
 	! grep -q "template.recovery" err &&
 	grep -q "set MCR_META_TOKEN or a token_file" err &&
-	printf "[template.after_hours]\nname = b\n[template.patient]\nname = c\n" >>t.conf &&
+	grep -q "\[template.followup\]: no name" err &&
+	printf "[template.after_hours]\nname = b\n[template.patient]\nname = c\n[template.followup]\nname = d\n[template.followup_closed]\nname = e\n" >>t.conf &&
 	MCR_META_TOKEN=x mcr-admin -c t.conf check 2>err &&
 	test ! -s err
 '
