@@ -100,6 +100,7 @@ bench: all tests/mock-api tests/webhook-load
 	scripts/bench
 	scripts/bench-send
 	scripts/bench-reply
+	scripts/bench-report
 
 demo: all
 	scripts/demo
