@@ -161,6 +161,15 @@ figures(const struct mcr_report *r, struct fig *v, char names[][48])
 	    "cases", r->resolved, r->cases, F_RATIO);
 	ADD("recovery", "holdout_natural", "got through by phone later, of "
 	    "the hold-out", r->holdout_resolved, r->holdout, F_RATIO);
+	/* the true lift: what messaging did beyond calling back unaided */
+	if (r->holdout > 0 && r->messaged > 0) {
+		v[n].money = 100.0 * ((double)r->booked / r->messaged -
+		    (double)r->holdout_resolved / r->holdout);
+		ADD("recovery", "true_lift", "booked of messaged, less through "
+		    "by phone of the hold-out (points)", 0, 0, F_POINTS);
+	} else
+		ADD("recovery", "true_lift", "booked of messaged, less through "
+		    "by phone of the hold-out (no hold-out)", 0, 0, F_RATIO);
 	ADD("response", "booked_under_2m", "booked, of those messaged within "
 	    "2 minutes", r->resp_booked[0], r->resp_messaged[0], F_RATIO);
 	ADD("response", "booked_2_10m", "booked, of those messaged in 2-10 "

@@ -33,7 +33,7 @@ test_failed=0
 # memory error of the project's own code fails the test (exit 99)
 if [ -n "${VALGRIND:-}" ]; then
 	mkdir -p "$TRASH/.bin"
-	for p in mcr-ingest mcr-send mcr-reply mcr-admin; do
+	for p in mcr-ingest mcr-send mcr-reply mcr-followup mcr-report mcr-admin; do
 		cat >"$TRASH/.bin/$p" <<-EOT
 		#!/bin/sh
 		exec valgrind -q --error-exitcode=99 --leak-check=full \\

@@ -132,6 +132,7 @@ test_expect_success 'json: every figure with its numerator and denominator' '
 	test "$(fig baseline)" = "0 - 6.0" &&
 	test "$(fig natural_callback)" = "1 7 0.1429" &&
 	test "$(fig holdout_natural)" = "0 0 null" &&
+	test "$(fig true_lift)" = "0 0 null" &&
 	test "$(fig booked_under_2m)" = "1 4 0.25" &&
 	test "$(fig booked_2_10m)" = "0 0 null" &&
 	test "$(fig booked_10_30m)" = "1 1 1.0" &&
