@@ -421,8 +421,9 @@ setkey(struct mcr_config *c, const char *sec, const char *k, const char *v,
 			char *end;
 
 			c->callback_baseline = strtod(v, &end);
-			if (*end != '\0' || c->callback_baseline < 0 ||
-			    c->callback_baseline > 100) {
+			if (end == v || *end != '\0' ||
+			    !(c->callback_baseline >= 0 &&
+			    c->callback_baseline <= 100)) {
 				*why = "expected a per cent such as 6";
 				return -1;
 			}

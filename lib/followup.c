@@ -177,45 +177,6 @@ record(struct mcr_follow *f, const char *type, const struct fcase *k,
 	fflush(f->out);
 }
 
-/* "6pm" and "tomorrow at 8:30am", as the first message words them. */
-static void
-clockfmt(int min, char *buf, size_t n)
-{
-	int h = min / 60 % 24, m = min % 60, h12 = h % 12 ? h % 12 : 12;
-
-	if (m)
-		snprintf(buf, n, "%d:%02d%s", h12, m, h < 12 ? "am" : "pm");
-	else
-		snprintf(buf, n, "%d%s", h12, h < 12 ? "am" : "pm");
-}
-
-static void
-opensfmt(struct mcr_follow *f, time_t t, char *buf, size_t n)
-{
-	static const char *wd[] = { "Sunday", "Monday", "Tuesday",
-	    "Wednesday", "Thursday", "Friday", "Saturday" };
-	time_t next = mcr_hours_next_open(&f->cfg->hours, f->tz, t);
-	struct tm a, b;
-	int64_t d;
-	char hm[16];
-
-	if (next == -1) {
-		mcr_strlcpy(buf, "soon", n);
-		return;
-	}
-	mcr_tz_tm(f->tz, t, &a);
-	mcr_tz_tm(f->tz, next, &b);
-	clockfmt(b.tm_hour * 60 + b.tm_min, hm, sizeof(hm));
-	d = mcr_days_from_civil(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday) -
-	    mcr_days_from_civil(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday);
-	if (d == 0)
-		snprintf(buf, n, "today at %s", hm);
-	else if (d == 1)
-		snprintf(buf, n, "tomorrow at %s", hm);
-	else
-		snprintf(buf, n, "on %s at %s", wd[b.tm_wday], hm);
-}
-
 /* The close of the opening range t is in, or -1 when closed at t. */
 static int
 closing(struct mcr_follow *f, time_t t)
@@ -260,8 +221,8 @@ step(struct mcr_follow *f, const struct fcase *k, int i)
 	}
 	closes[0] = '\0';
 	if (end >= 0)
-		clockfmt(end, closes, sizeof(closes));
-	opensfmt(f, t, opens, sizeof(opens));
+		mcr_hours_clock(end, closes, sizeof(closes));
+	mcr_hours_opens(&f->cfg->hours, f->tz, t, opens, sizeof(opens));
 	memset(&v, 0, sizeof(v));
 	v.practice = c->name;
 	v.name = "there";

@@ -158,3 +158,48 @@ mcr_hours_next_open(const struct mcr_hours *h, struct mcr_tz *z, time_t t)
 	}
 	return -1;
 }
+
+void
+mcr_hours_clock(int min, char *buf, size_t n)
+{
+	int h = min / 60 % 24, m = min % 60, h12 = h % 12 ? h % 12 : 12;
+
+	if (m)
+		snprintf(buf, n, "%d:%02d%s", h12, m, h < 12 ? "am" : "pm");
+	else
+		snprintf(buf, n, "%d%s", h12, h < 12 ? "am" : "pm");
+}
+
+void
+mcr_hours_opens(const struct mcr_hours *hs, struct mcr_tz *tz, time_t t,
+    char *buf, size_t n)
+{
+	static const char *wd[] = { "Sunday", "Monday", "Tuesday",
+	    "Wednesday", "Thursday", "Friday", "Saturday" };
+	static const char *mon[] = { "January", "February", "March", "April",
+	    "May", "June", "July", "August", "September", "October",
+	    "November", "December" };
+	time_t next = mcr_hours_next_open(hs, tz, t);
+	struct tm a, b;
+	int64_t da, db;
+	char hm[16];
+
+	if (next == -1) {
+		mcr_strlcpy(buf, "soon", n);
+		return;
+	}
+	mcr_tz_tm(tz, t, &a);
+	mcr_tz_tm(tz, next, &b);
+	mcr_hours_clock(b.tm_hour * 60 + b.tm_min, hm, sizeof(hm));
+	da = mcr_days_from_civil(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday);
+	db = mcr_days_from_civil(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday);
+	if (db == da)
+		snprintf(buf, n, "today at %s", hm);
+	else if (db == da + 1)
+		snprintf(buf, n, "tomorrow at %s", hm);
+	else if (db - da < 7)
+		snprintf(buf, n, "on %s at %s", wd[b.tm_wday], hm);
+	else
+		snprintf(buf, n, "on %d %s at %s", b.tm_mday, mon[b.tm_mon],
+		    hm);
+}

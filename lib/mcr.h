@@ -339,6 +339,16 @@ int	 mcr_hours_open(const struct mcr_hours *, struct mcr_tz *, time_t);
  */
 time_t	 mcr_hours_next_open(const struct mcr_hours *, struct mcr_tz *, time_t);
 
+/* "8:30am", "6pm": minutes from midnight as a patient reads a time. */
+void	 mcr_hours_clock(int min, char *buf, size_t);
+/*
+ * When the practice opens next after t, in words: "today at 8:30am",
+ * "tomorrow at ...", "on Monday at ...", "on 2 January at ...", or "soon"
+ * when it never does within a year.
+ */
+void	 mcr_hours_opens(const struct mcr_hours *, struct mcr_tz *, time_t,
+	    char *buf, size_t);
+
 /* phone.c, phonenumber.cc */
 
 enum mcr_ltype {
@@ -890,7 +900,7 @@ struct mcr_report {
 		long	 calls, missed;
 	}	 shortv[168];
 	/* cases opened in the period */
-	long	 cases, messaged, replied, booked, resolved;
+	long	 cases, messaged, replied, booked, booked_messaged, resolved;
 	long	 resolved_unmessaged, holdout, holdout_resolved;
 	long	 booked_after_followup;
 	int	 nskip;

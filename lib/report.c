@@ -158,7 +158,8 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 	    "(m.step = 'first' OR m.step = 'sms') AND m.sent_at IS NOT NULL), "
 	    "(SELECT min(at) FROM transcript t WHERE t.case_id = c.id AND "
 	    "t.dir = 'in'), (SELECT count(*) FROM bookings b WHERE b.case_id "
-	    "= c.id), (SELECT min(sent_at) FROM messages m WHERE m.case_id = "
+	    "= c.id AND b.status = 'booked'), (SELECT min(sent_at) FROM "
+	    "messages m WHERE m.case_id = "
 	    "c.id AND m.step GLOB 'f[0-9]*' AND m.sent_at IS NOT NULL) FROM "
 	    "cases c WHERE c.opened_at >= ?1 AND c.opened_at < ?2 AND "
 	    "c.caller_type != 'internal'";
@@ -194,8 +195,6 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 			}
 			if (k < 24)
 				r->skip[k].n++;
-			if (reason != NULL && strcmp(reason, "holdout") == 0)
-				r->holdout++;
 		}
 		if (strcmp(state, "resolved_by_call") == 0) {
 			r->resolved++;
@@ -212,8 +211,11 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 			if (booked)
 				r->resp_booked[b]++;
 		}
-		if (replied)
+		/* the funnel follows the messaged; all bookings count below */
+		if (replied && sent)
 			r->replied++;
+		if (booked && sent)
+			r->booked_messaged++;
 		if (booked) {
 			r->booked++;
 			/* a follow-up before the first reply brought them */
@@ -222,6 +224,10 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 		}
 	}
 	sqlite3_finalize(s);
+	r->holdout = one(st, "SELECT count(*) FROM cases c WHERE c.opened_at "
+	    ">= ?1 AND c.opened_at < ?2 AND EXISTS (SELECT 1 FROM case_events e "
+	    "WHERE e.case_id = c.id AND e.state = 'skipped' AND e.reason = "
+	    "'holdout')", r->from, r->to);
 	r->holdout_resolved = one(st, "SELECT count(*) FROM cases c WHERE "
 	    "c.opened_at >= ?1 AND c.opened_at < ?2 AND c.state = "
 	    "'resolved_by_call' AND EXISTS (SELECT 1 FROM case_events e WHERE "
@@ -231,7 +237,7 @@ cases_pass(struct mcr_store *st, struct mcr_report *r)
 	    "?1 AND at < ?2 AND urgent = 1", r->from, r->to);
 	r->esc_other = one(st, "SELECT count(*) FROM escalations WHERE at >= "
 	    "?1 AND at < ?2 AND urgent = 0", r->from, r->to);
-	return r->holdout_resolved < 0 || r->esc_urgent < 0 ||
+	return r->holdout < 0 || r->holdout_resolved < 0 || r->esc_urgent < 0 ||
 	    r->esc_other < 0 ? -1 : 0;
 }
 

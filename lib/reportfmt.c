@@ -28,10 +28,15 @@ civil(const char *s, int64_t *day)
 	int y, m, d, n = 0;
 
 	if (sscanf(s, "%4d-%2d-%2d%n", &y, &m, &d, &n) != 3 ||
-	    (s[n] != '\0' && s[n] != '.') || m < 1 || m > 12 || d < 1 ||
-	    d > 31)
+	    (s[n] != '\0' && strncmp(s + n, "..", 2) != 0) || m < 1 ||
+	    m > 12 || d < 1 || d > 31)
 		return -1;
 	*day = mcr_days_from_civil(y, m, d);
+	/* the 31st of a short month is not a day */
+	if (mcr_days_from_civil(y, m, 1) + d - 1 != *day || (m < 12 ?
+	    mcr_days_from_civil(y, m + 1, 1) : mcr_days_from_civil(y + 1, 1,
+	    1)) <= *day)
+		return -1;
 	return 0;
 }
 
@@ -144,7 +149,7 @@ figures(const struct mcr_report *r, struct fig *v, char names[][48])
 	    r->cases, F_RATIO);
 	ADD("recovery", "replied", "replied, of messaged", r->replied,
 	    r->messaged, F_RATIO);
-	ADD("recovery", "booked", "booked, of messaged", r->booked,
+	ADD("recovery", "booked", "booked, of messaged", r->booked_messaged,
 	    r->messaged, F_RATIO);
 	for (k = 0; k < r->nskip; k++) {
 		snprintf(names[MCR_OUT_N + k], 48, "skipped_%s",
@@ -163,7 +168,7 @@ figures(const struct mcr_report *r, struct fig *v, char names[][48])
 	    "the hold-out", r->holdout_resolved, r->holdout, F_RATIO);
 	/* the true lift: what messaging did beyond calling back unaided */
 	if (r->holdout > 0 && r->messaged > 0) {
-		v[n].money = 100.0 * ((double)r->booked / r->messaged -
+		v[n].money = 100.0 * ((double)r->booked_messaged / r->messaged -
 		    (double)r->holdout_resolved / r->holdout);
 		ADD("recovery", "true_lift", "booked of messaged, less through "
 		    "by phone of the hold-out (points)", 0, 0, F_POINTS);
@@ -471,10 +476,10 @@ html(FILE *fp, const struct mcr_report *r, const struct mcr_config *cfg,
 	    "booked" };
 	static const char *const rl[] = { "under 2 min", "2-10 min",
 	    "10-30 min", "over 30 min" };
-	static const char *const wl[] = { "8 wks ago", "7 wks ago",
-	    "6 wks ago", "5 wks ago", "4 wks ago", "3 wks ago", "2 wks ago",
-	    "this period" };
-	long fv[4] = { r->cases, r->messaged, r->replied, r->booked };
+	static const char *const wl[] = { "7 weeks before", "6 weeks before",
+	    "5 weeks before", "4 weeks before", "3 weeks before",
+	    "2 weeks before", "the week before", "the last 7 days" };
+	long fv[4] = { r->cases, r->messaged, r->replied, r->booked_messaged };
 	long fo[4] = { r->cases, r->cases, r->messaged, r->messaged };
 	int h0 = 24, h1 = -1;
 	char p[16];

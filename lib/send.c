@@ -451,51 +451,6 @@ ratewait(struct mcr_send *s, enum mcr_chan chan, const char *to,
 
 /* Wording */
 
-/* "8:30am", "6pm", "12:15pm" */
-static void
-clockfmt(int min, char *buf, size_t n)
-{
-	int h = min / 60 % 24, m = min % 60, h12 = h % 12 ? h % 12 : 12;
-
-	if (m)
-		snprintf(buf, n, "%d:%02d%s", h12, m, h < 12 ? "am" : "pm");
-	else
-		snprintf(buf, n, "%d%s", h12, h < 12 ? "am" : "pm");
-}
-
-static void
-opensfmt(struct mcr_send *s, time_t t, char *buf, size_t n)
-{
-	static const char *wd[] = { "Sunday", "Monday", "Tuesday",
-	    "Wednesday", "Thursday", "Friday", "Saturday" };
-	static const char *mon[] = { "January", "February", "March", "April",
-	    "May", "June", "July", "August", "September", "October",
-	    "November", "December" };
-	time_t next = mcr_hours_next_open(&s->cfg->hours, s->tz, t);
-	struct tm a, b;
-	int64_t da, db;
-	char hm[16];
-
-	if (next == -1) {
-		mcr_strlcpy(buf, "soon", n);
-		return;
-	}
-	mcr_tz_tm(s->tz, t, &a);
-	mcr_tz_tm(s->tz, next, &b);
-	clockfmt(b.tm_hour * 60 + b.tm_min, hm, sizeof(hm));
-	da = mcr_days_from_civil(a.tm_year + 1900, a.tm_mon + 1, a.tm_mday);
-	db = mcr_days_from_civil(b.tm_year + 1900, b.tm_mon + 1, b.tm_mday);
-	if (db == da)
-		snprintf(buf, n, "today at %s", hm);
-	else if (db == da + 1)
-		snprintf(buf, n, "tomorrow at %s", hm);
-	else if (db - da < 7)
-		snprintf(buf, n, "on %s at %s", wd[b.tm_wday], hm);
-	else
-		snprintf(buf, n, "on %d %s at %s", b.tm_mday, mon[b.tm_mon],
-		    hm);
-}
-
 /* The end of today's opening range around t, "" when closed. */
 static void
 closesfmt(struct mcr_send *s, time_t t, char *buf, size_t n)
@@ -511,7 +466,7 @@ closesfmt(struct mcr_send *s, time_t t, char *buf, size_t n)
 		if (h->to[tm.tm_wday][i] > m && h->to[tm.tm_wday][i] > end)
 			end = h->to[tm.tm_wday][i];
 	if (end >= 0)
-		clockfmt(end, buf, n);
+		mcr_hours_clock(end, buf, n);
 }
 
 /*
@@ -539,10 +494,10 @@ render(struct mcr_send *s, const struct kase *k, struct msg *m)
 		colcpy(recall, sizeof(recall), st, 1);
 	}
 	sqlite3_reset(st);
-	opensfmt(s, t, opens, sizeof(opens));
+	mcr_hours_opens(&s->cfg->hours, s->tz, t, opens, sizeof(opens));
 	closesfmt(s, t, closes, sizeof(closes));
 	mcr_tz_tm(s->tz, k->last, &tm);
-	clockfmt(tm.tm_hour * 60 + tm.tm_min, hm, sizeof(hm));
+	mcr_hours_clock(tm.tm_hour * 60 + tm.tm_min, hm, sizeof(hm));
 	memset(&v, 0, sizeof(v));
 	v.practice = c->name;
 	v.first_name = first;
