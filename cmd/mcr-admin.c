@@ -21,7 +21,8 @@ usage(void)
 	    "commands: init | check | optout add number ... |\n"
 	    "          optout remove number ... | optout list |\n"
 	    "          import-patients file.csv | import-slots file.csv |\n"
-	    "          export-bookings\n", mcr_util_prog());
+	    "          export-bookings | purge --older-than days |\n"
+	    "          backup file\n", mcr_util_prog());
 	exit(MCR_EXIT_USAGE);
 }
 
@@ -550,6 +551,70 @@ cmd_export(const struct opts *o, const struct mcr_config *cfg, int argc)
 }
 
 static int
+cmd_purge(const struct opts *o, const struct mcr_config *cfg, int argc,
+    char *argv[])
+{
+	struct mcr_store *st;
+	long long days;
+	const char *e;
+	long n = 0;
+	int status = MCR_EXIT_OK;
+
+	if (argc != 2 || strcmp(argv[0], "--older-than") != 0)
+		usage();
+	if (mcr_util_num(argv[1], 1, 36500, &days, &e) == -1) {
+		mcr_warn("--older-than %s: days %s (1 to 36500)", argv[1], e);
+		return MCR_EXIT_USAGE;
+	}
+	if ((st = openrw(o, cfg)) == NULL || mcr_store_begin(st) == -1) {
+		status = storefail(st);
+		mcr_store_close(st);
+		return status;
+	}
+	if (mcr_store_purge(st, mcr_now() - (time_t)days * 86400, &n) == -1)
+		status = storefail(st);
+	if (status != MCR_EXIT_OK || o->dry)
+		mcr_store_rollback(st);
+	else if (mcr_store_commit(st) == -1)
+		status = storefail(st);
+	if (status == MCR_EXIT_OK && (o->verbose || o->dry))
+		fprintf(stderr, "%s: %s%ld rows older than %lld days %s\n",
+		    mcr_util_prog(), o->dry ? "would purge " : "", n, days,
+		    o->dry ? "" : "purged");
+	mcr_store_close(st);
+	return status;
+}
+
+static int
+cmd_backup(const struct opts *o, const struct mcr_config *cfg, int argc,
+    char *argv[])
+{
+	struct mcr_store *st;
+	int status = MCR_EXIT_OK;
+
+	if (argc != 1)
+		usage();
+	if (access(argv[0], F_OK) == 0) {
+		mcr_warn("%s: exists: give a new file", argv[0]);
+		return MCR_EXIT_USAGE;
+	}
+	if (o->dry) {
+		fprintf(stderr, "%s: would copy %s to %s\n", mcr_util_prog(),
+		    storepath(o, cfg), argv[0]);
+		return MCR_EXIT_OK;
+	}
+	if ((st = mcr_store_open(storepath(o, cfg), cfg->busy_timeout_ms,
+	    1)) == NULL)
+		return storefail(NULL);
+	if (mcr_store_backup(st, argv[0]) == -1) {
+		unlink(argv[0]);
+		status = MCR_EXIT_PART;
+	}
+	mcr_store_close(st);
+	return status;
+}
+
+static int
 cmd_patients(const struct opts *o, const struct mcr_config *cfg, int argc,
     char *argv[])
 {
@@ -673,6 +738,10 @@ main(int argc, char *argv[])
 		status = cmd_check(&o, cfg);
 	else if (strcmp(argv[0], "optout") == 0)
 		status = cmd_optout(&o, cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "purge") == 0)
+		status = cmd_purge(&o, cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[0], "backup") == 0)
+		status = cmd_backup(&o, cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "import-slots") == 0)
 		status = cmd_slots(&o, cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[0], "export-bookings") == 0)

@@ -696,6 +696,15 @@ struct mcr_booking {
 int	 mcr_store_bookings_each(struct mcr_store *, int (*fn)(void *,
 	    const struct mcr_booking *), void *);
 
+/*
+ * Forget who the people were in what is older than before: numbers,
+ * names, message texts, transcripts; the counts stay, the opt-outs too.
+ * *n gets the rows changed.  In the caller's transaction.
+ */
+int	 mcr_store_purge(struct mcr_store *, time_t before, long *n);
+/* An online copy of the store into path (SQLite's backup); 0 or -1. */
+int	 mcr_store_backup(struct mcr_store *, const char *path);
+
 /* csv.c: headed CSV files of the practice (patients, slots) */
 struct mcr_csv;
 

@@ -716,3 +716,82 @@ mcr_store_callbacks(struct mcr_store *s, time_t since,
 	sqlite3_finalize(st);
 	return r;
 }
+
+int
+mcr_store_purge(struct mcr_store *s, time_t before, long *n)
+{
+	/*
+	 * What identifies a person goes; what the report counts stays: the
+	 * calls' times, outcomes and line types, the cases' states, the
+	 * messages' kinds and statuses.  Opt-outs are kept for ever.
+	 */
+	static const char *const sql[] = {
+		"UPDATE calls SET caller = NULL, caller_name = NULL, detail = "
+		    "NULL, alias = NULL WHERE started_at < ?1 AND (caller IS NOT "
+		    "NULL OR caller_name IS NOT NULL OR detail IS NOT NULL)",
+		"UPDATE cases SET caller = NULL, user_id = NULL WHERE "
+		    "last_call_at < ?1 AND updated_at < ?1 AND (caller IS NOT "
+		    "NULL OR user_id IS NOT NULL)",
+		"UPDATE messages SET to_number = '', body = NULL, provider_id = "
+		    "NULL WHERE created_at < ?1 AND to_number != ''",
+		"UPDATE transcript SET body = NULL WHERE at < ?1 AND body IS "
+		    "NOT NULL",
+		"UPDATE escalations SET transcript = '' WHERE at < ?1 AND "
+		    "transcript != ''",
+		"UPDATE bookings SET number = NULL WHERE at < ?1 AND number IS "
+		    "NOT NULL",
+		"DELETE FROM inbox WHERE at < ?1",
+		"DELETE FROM seen WHERE at < ?1",
+	};
+	sqlite3_stmt *st;
+
+	*n = 0;
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		if (sqlite3_prepare_v2(s->db, sql[i], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return store_failed(s, "purge");
+		sqlite3_bind_int64(st, 1, (sqlite3_int64)before);
+		if (sqlite3_step(st) != SQLITE_DONE) {
+			sqlite3_finalize(st);
+			return store_failed(s, "purge");
+		}
+		*n += sqlite3_changes(s->db);
+		sqlite3_finalize(st);
+	}
+	return 0;
+}
+
+int
+mcr_store_backup(struct mcr_store *s, const char *path)
+{
+	sqlite3 *to;
+	sqlite3_backup *b;
+	int rc;
+
+	if (sqlite3_open_v2(path, &to, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+		mcr_warn("%s: %s", path, to ? sqlite3_errmsg(to) :
+		    "out of memory");
+		sqlite3_close(to);
+		return -1;
+	}
+	if ((b = sqlite3_backup_init(to, "main", s->db, "main")) == NULL) {
+		mcr_warn("%s: %s", path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return -1;
+	}
+	/* a page at a time: writers are kept waiting only briefly */
+	while ((rc = sqlite3_backup_step(b, 256)) == SQLITE_OK ||
+	    rc == SQLITE_BUSY || rc == SQLITE_LOCKED)
+		if (rc != SQLITE_OK)
+			sqlite3_sleep(20);
+	sqlite3_backup_finish(b);
+	if (rc != SQLITE_DONE) {
+		mcr_warn("%s: backup: %s", path, sqlite3_errmsg(to));
+		sqlite3_close(to);
+		return -1;
+	}
+	rc = sqlite3_exec(to, "PRAGMA integrity_check", NULL, NULL, NULL);
+	sqlite3_close(to);
+	return rc == SQLITE_OK ? 0 : -1;
+}

@@ -140,4 +140,36 @@ test_expect_success 'check: twilio needs content templates, an account, a sender
 	grep -q "\[twilio\] account_sid is not set" err
 '
 
+test_expect_success 'purge: who the callers were goes, the counts stay' '
+	rm -f "$MCR_DB" && : >"$MCR_CONFIG" &&
+	MCR_NOW=2026-01-05T20:00:00Z mcr-ingest "$TESTDATA/asterisk-21.csv" >/dev/null &&
+	mcr-admin optout add 07400123001 &&
+	MCR_NOW=2026-06-01T00:00:00Z mcr-report -p 2026-01-05..2026-01-05 -o json >before.json &&
+	cp "$MCR_DB" keep.db &&
+	MCR_NOW=2026-06-01T00:00:00Z mcr-admin -n purge --older-than 90 2>err &&
+	grep -q "would purge [0-9]* rows older than 90 days" err &&
+	test "$(sql "select count(*) from calls where caller is not null")" != 0 &&
+	MCR_NOW=2026-06-01T00:00:00Z mcr-admin purge --older-than 90 &&
+	test "$(sql "select count(*) from calls where caller is not null or caller_name is not null")" = 0 &&
+	test "$(sql "select count(*) from cases where caller is not null")" = 0 &&
+	test "$(sql "select count(*) from optouts")" = 1 &&
+	MCR_NOW=2026-06-01T00:00:00Z mcr-report -p 2026-01-05..2026-01-05 -o json >after.json &&
+	sed "s/\"repeat_callers\":{[^}]*}//" before.json >b && sed "s/\"repeat_callers\":{[^}]*}//" after.json >a &&
+	test_cmp b a
+'
+test_expect_success 'purge keeps what is younger' '
+	cp keep.db "$MCR_DB" && rm -f "$MCR_DB-wal" "$MCR_DB-shm" &&
+	MCR_NOW=2026-01-06T00:00:00Z mcr-admin purge --older-than 30 &&
+	test "$(sql "select count(*) from calls where caller is null")" = "$(sqlite3 keep.db "select count(*) from calls where caller is null")"
+'
+test_expect_code 2 'purge wants --older-than and a number of days' '
+	mcr-admin purge --older-than soon
+'
+test_expect_success 'backup: an online copy, checked' '
+	mcr-admin backup copy.db &&
+	test "$(sqlite3 copy.db "PRAGMA integrity_check")" = ok &&
+	test "$(sqlite3 copy.db "select count(*) from calls")" = "$(sql "select count(*) from calls")" &&
+	mcr-admin backup copy.db 2>err; test $? = 2 && grep -q "copy.db: exists" err
+'
+
 test_done
