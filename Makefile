@@ -3,6 +3,8 @@
 PREFIX	?= /usr/local
 BINDIR	?= $(PREFIX)/bin
 MANDIR	?= $(PREFIX)/share/man
+SHAREDIR ?= $(PREFIX)/share/mcr
+SYSCONFDIR ?= /etc/mcr
 CC	?= cc
 CXX	?= c++
 CFLAGS	?= -O2 -g
@@ -105,18 +107,27 @@ bench: all tests/mock-api tests/webhook-load
 demo: all
 	scripts/demo
 
+# The example config goes to SHAREDIR always, and to SYSCONFDIR/mcr.conf
+# only when there is none: a practice's own is never overwritten.
 install: all
 	mkdir -p $(DESTDIR)$(BINDIR) $(DESTDIR)$(MANDIR)/man1 \
-	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7
+	    $(DESTDIR)$(MANDIR)/man5 $(DESTDIR)$(MANDIR)/man7 \
+	    $(DESTDIR)$(MANDIR)/man8 $(DESTDIR)$(SHAREDIR)/systemd \
+	    $(DESTDIR)$(SYSCONFDIR)
 	cp $(PROGS) $(DESTDIR)$(BINDIR)/
 	cp man/*.1 $(DESTDIR)$(MANDIR)/man1/
 	cp man/*.5 $(DESTDIR)$(MANDIR)/man5/
 	cp man/*.7 $(DESTDIR)$(MANDIR)/man7/
-	mkdir -p $(DESTDIR)$(MANDIR)/man8
 	cp man/*.8 $(DESTDIR)$(MANDIR)/man8/
+	cp etc/mcr.conf.example scripts/crontab.example scripts/nginx-mcr.conf \
+	    scripts/run-practices $(DESTDIR)$(SHAREDIR)/
+	cp scripts/systemd/* $(DESTDIR)$(SHAREDIR)/systemd/
+	test -e $(DESTDIR)$(SYSCONFDIR)/mcr.conf || \
+	    cp etc/mcr.conf.example $(DESTDIR)$(SYSCONFDIR)/mcr.conf
 
 uninstall:
 	for p in $(PROGS); do rm -f $(DESTDIR)$(BINDIR)/$$p; done
+	rm -rf $(DESTDIR)$(SHAREDIR)
 	for m in man/*.[1578]; do \
 	    s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m#man/}; done
 
