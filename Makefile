@@ -105,7 +105,7 @@ bench: all tests/mock-api tests/webhook-load
 	scripts/bench-report
 
 demo: all
-	scripts/demo
+	scripts/demo-week
 
 # The example config goes to SHAREDIR always, and to SYSCONFDIR/mcr.conf
 # only when there is none: a practice's own is never overwritten.
