@@ -107,6 +107,10 @@ bench: all tests/mock-api tests/webhook-load
 demo: all
 	scripts/demo-week
 
+# libFuzzer targets of every parser, with clang (FUZZ_SECONDS each)
+fuzz: deps
+	scripts/fuzz
+
 # The example config goes to SHAREDIR always, and to SYSCONFDIR/mcr.conf
 # only when there is none: a practice's own is never overwritten.
 install: all
@@ -137,4 +141,4 @@ lint:
 clean:
 	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o .flags
 
-.PHONY: all deps check bench demo install uninstall lint clean
+.PHONY: all deps check bench demo fuzz install uninstall lint clean

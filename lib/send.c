@@ -786,6 +786,9 @@ fallback(struct mcr_send *s, struct kase *k, const char *extra)
 	    strcmp(s->cfg->sms_provider, "none") == 0 ||
 	    (p = prov(s, MCR_CH_SMS)) == NULL)
 		return 0;
+	/* opted out since the first message: no SMS either */
+	if ((r = mcr_store_optedout(s->st, k->caller)) != 0)
+		return r < 0 ? -1 : 0;
 	memset(&m, 0, sizeof(m));
 	m.case_id = k->id;
 	m.step = "sms";
