@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -15,6 +16,11 @@ mcr_util_setprog(const char *argv0)
 {
 	const char *p;
 
+	/*
+	 * A file-size limit (ulimit -f) must give a write error that the
+	 * store reports, not a signal that kills the program mid-write.
+	 */
+	signal(SIGXFSZ, SIG_IGN);
 	if (argv0 == NULL)
 		return;
 	p = strrchr(argv0, '/');
