@@ -45,9 +45,7 @@ openrw(const struct opts *o, const struct mcr_config *cfg)
 {
 	const char *p = storepath(o, cfg);
 
-	if (o->dry)
-		return mcr_store_open_dry(p, cfg->busy_timeout_ms);
-	return mcr_store_open(p, cfg->busy_timeout_ms, 0);
+	return mcr_store_open_run(p, cfg->busy_timeout_ms, o->dry);
 }
 
 static int
@@ -753,11 +751,5 @@ main(int argc, char *argv[])
 		usage();
 	}
 	mcr_config_free(cfg);
-	mcr_phone_reset();
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		mcr_warn("stdout: %s", strerror(errno));
-		if (status == MCR_EXIT_OK)
-			status = MCR_EXIT_PART;
-	}
-	return status;
+	return mcr_util_done(status);
 }

@@ -56,8 +56,8 @@ main(int argc, char *argv[])
 	if ((cfg = mcr_config_load(config)) == NULL)
 		return MCR_EXIT_USAGE;
 	dbpath = db ? db : cfg->store_path;
-	if ((st = dry ? mcr_store_open_dry(dbpath, cfg->busy_timeout_ms) :
-	    mcr_store_open(dbpath, cfg->busy_timeout_ms, 0)) == NULL) {
+	if ((st = mcr_store_open_run(dbpath, cfg->busy_timeout_ms,
+	    dry)) == NULL) {
 		mcr_config_free(cfg);
 		return errno == EBUSY ? MCR_EXIT_TEMP : MCR_EXIT_PART;
 	}
@@ -84,11 +84,5 @@ main(int argc, char *argv[])
 	mcr_follow_free(f);
 	mcr_store_close(st);
 	mcr_config_free(cfg);
-	mcr_phone_reset();
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		mcr_warn("stdout: %s", strerror(errno));
-		if (status == MCR_EXIT_OK)
-			status = MCR_EXIT_PART;
-	}
-	return status;
+	return mcr_util_done(status);
 }

@@ -203,11 +203,5 @@ main(int argc, char *argv[])
 		return MCR_EXIT_USAGE;
 	status = argc == 1 ? callbacks(&o, cfg) : report(&o, cfg);
 	mcr_config_free(cfg);
-	mcr_phone_reset();
-	if (fflush(stdout) == EOF || ferror(stdout)) {
-		mcr_warn("stdout: %s", strerror(errno));
-		if (status == MCR_EXIT_OK)
-			status = MCR_EXIT_PART;
-	}
-	return status;
+	return mcr_util_done(status);
 }

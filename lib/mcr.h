@@ -26,6 +26,11 @@
 /* The program name used in messages; set once from main(). */
 void	 mcr_util_setprog(const char *argv0);
 const char *mcr_util_prog(void);
+/*
+ * The end of a program: the caches dropped and stdout flushed; a write
+ * error on it turns an exit status of 0 into 1.  Returns the status.
+ */
+int	 mcr_util_done(int status);
 /* Print "prog: fmt" on stderr; never exits. */
 void	 mcr_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
 /* Allocation wrappers: exit(1) with a message on out-of-memory. */
@@ -413,6 +418,8 @@ void	 mcr_store_close(struct mcr_store *);
  * an in-memory copy brought up to date when its schema is older.
  */
 struct mcr_store *mcr_store_open_dry(const char *path, int busy_ms);
+/* The store of a run: mcr_store_open_dry with dry, else mcr_store_open. */
+struct mcr_store *mcr_store_open_run(const char *path, int busy_ms, int dry);
 /* Begin, commit, roll back; -1 on error, errno EBUSY when busy. */
 int	 mcr_store_begin(struct mcr_store *);
 int	 mcr_store_commit(struct mcr_store *);

@@ -121,7 +121,7 @@ static const char *const migrations[] = {
 	"  kind TEXT NOT NULL,"		/* meta, twilio */
 	"  payload TEXT NOT NULL,"
 	"  done INTEGER NOT NULL DEFAULT 0);"
-	"CREATE INDEX inbox_todo ON inbox(id) WHERE done = 0;"
+	"CREATE INDEX inbox_waiting ON inbox(id) WHERE done = 0;"
 	"CREATE TABLE seen ("		/* each message and receipt once */
 	"  key TEXT PRIMARY KEY,"
 	"  at INTEGER NOT NULL) WITHOUT ROWID;"
@@ -794,4 +794,11 @@ mcr_store_backup(struct mcr_store *s, const char *path)
 	rc = sqlite3_exec(to, "PRAGMA integrity_check", NULL, NULL, NULL);
 	sqlite3_close(to);
 	return rc == SQLITE_OK ? 0 : -1;
+}
+
+struct mcr_store *
+mcr_store_open_run(const char *path, int busy_ms, int dry)
+{
+	return dry ? mcr_store_open_dry(path, busy_ms) :
+	    mcr_store_open(path, busy_ms, 0);
 }

@@ -336,3 +336,15 @@ mcr_buf_free(struct mcr_buf *b)
 	b->s = NULL;
 	b->len = b->cap = 0;
 }
+
+int
+mcr_util_done(int status)
+{
+	mcr_phone_reset();
+	if (fflush(stdout) == EOF || ferror(stdout)) {
+		mcr_warn("stdout: %s", strerror(errno));
+		if (status == MCR_EXIT_OK)
+			status = MCR_EXIT_PART;
+	}
+	return status;
+}
