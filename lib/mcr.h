@@ -420,7 +420,11 @@ void	 mcr_store_close(struct mcr_store *);
 struct mcr_store *mcr_store_open_dry(const char *path, int busy_ms);
 /* The store of a run: mcr_store_open_dry with dry, else mcr_store_open. */
 struct mcr_store *mcr_store_open_run(const char *path, int busy_ms, int dry);
-/* Begin, commit, roll back; -1 on error, errno EBUSY when busy. */
+/*
+ * Begin, commit, roll back; -1 on error, errno EBUSY when busy.  A begin
+ * inside an open transaction is a savepoint of it; a rollback undoes all
+ * since the outermost begin.
+ */
 int	 mcr_store_begin(struct mcr_store *);
 int	 mcr_store_commit(struct mcr_store *);
 void	 mcr_store_rollback(struct mcr_store *);
@@ -573,6 +577,18 @@ int	 mcr_send_due(struct mcr_send *, int within);
  */
 int	 mcr_send_msg(struct mcr_send *, const struct mcr_req *,
 	    int64_t case_id, const char *step, enum mcr_chan);
+/*
+ * on 1: mcr_send_msg only queues its message, in the caller's open
+ * transaction; mcr_send_flush sends what was queued once that has
+ * committed, and mcr_send_discard forgets it when it was rolled back.  A
+ * message is never lost between a decision and its sending, nor sent
+ * twice.  mcr_send_orphans sends what a stopped process had queued.  0 or
+ * -1 on a store error.
+ */
+void	 mcr_send_defer(struct mcr_send *, int on);
+int	 mcr_send_flush(struct mcr_send *);
+void	 mcr_send_discard(struct mcr_send *);
+int	 mcr_send_orphans(struct mcr_send *);
 /* The type of the records of mcr_send_msg ("message" by default). */
 void	 mcr_send_rectype(struct mcr_send *, const char *);
 /*

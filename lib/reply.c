@@ -31,6 +31,17 @@ struct mcr_conv {
 	struct mcr_buf rec;
 	int	 status;
 	struct mcr_conv_stats stats;
+	/*
+	 * A patient's message is handled in one transaction; what it does
+	 * outside the store waits for the commit: the records (held), the
+	 * replies (queued by mcr_send), the booking hooks and the staff's
+	 * notifications (by row id).
+	 */
+	int	 hold;
+	struct mcr_buf held;
+	int64_t	*bk, *esc;
+	size_t	 nbk, nesc;
+	int	 recovered;
 };
 
 /* The case a message belongs to, as the conversation needs it. */
@@ -78,6 +89,9 @@ mcr_conv_free(struct mcr_conv *c)
 	mcr_send_free(c->snd);
 	mcr_tz_close(c->tz);
 	mcr_buf_free(&c->rec);
+	mcr_buf_free(&c->held);
+	free(c->bk);
+	free(c->esc);
 	free(c);
 }
 
@@ -114,8 +128,12 @@ static void
 emit(struct mcr_conv *c)
 {
 	mcr_buf_puts(&c->rec, "}\n");
-	fwrite(c->rec.s, 1, c->rec.len, c->out);
-	fflush(c->out);
+	if (c->hold)
+		mcr_buf_add(&c->held, c->rec.s, c->rec.len);
+	else {
+		fwrite(c->rec.s, 1, c->rec.len, c->out);
+		fflush(c->out);
+	}
 	mcr_buf_reset(&c->rec);
 }
 
@@ -356,74 +374,132 @@ history(struct mcr_conv *c, int64_t id, struct mcr_buf *b)
 	sqlite3_finalize(st);
 }
 
-/* Hand the case to staff: stored, e-mailed and/or hooked; acknowledged. */
+/* Append id to the list *v of *n. */
+static void
+later(int64_t **v, size_t *n, int64_t id)
+{
+	*v = mcr_xrealloc(*v, (*n + 1) * sizeof(**v));
+	(*v)[(*n)++] = id;
+}
+
+/*
+ * Hand the case to staff: stored in the transaction, e-mailed and/or
+ * hooked once it has committed (tell); acknowledged.
+ */
 static int
 escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
     int ack)
 {
-	struct mcr_buf tr = { 0 }, subj = { 0 }, body = { 0 }, *b;
-	struct mcr_buf notified = { 0 };
+	struct mcr_buf tr = { 0 }, *b;
 	sqlite3_stmt *st;
-	char msg[256], masked[32];
-	int64_t id = 0;
+	char pend[32];
+	int r;
 
-	history(c, cc->id, &tr);
-	if (!c->dry) {
-		if (mcr_store_begin(c->st) == -1)
-			goto fail;
-		if (sqlite3_prepare_v2(c->st->db, "INSERT INTO escalations "
-		    "(case_id, at, urgent, reason, transcript) VALUES (?, ?, "
-		    "?, ?, ?)", -1, &st, NULL) != SQLITE_OK) {
-			store_failed(c->st, "record escalation");
-			goto fail;
-		}
-		sqlite3_bind_int64(st, 1, cc->id);
-		sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
-		sqlite3_bind_int(st, 3, urgent);
-		sqlite3_bind_text(st, 4, why, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 5, tr.s ? tr.s : "", -1, SQLITE_STATIC);
-		if (sqlite3_step(st) != SQLITE_DONE) {
-			sqlite3_finalize(st);
-			store_failed(c->st, "record escalation");
-			goto fail;
-		}
-		sqlite3_finalize(st);
-		id = sqlite3_last_insert_rowid(c->st->db);
-		/* a booking stands: the case stays booked */
-		if ((strcmp(cc->state, "booked") != 0 &&
-		    move(c, cc, "escalated", why) == -1) ||
-		    mcr_store_commit(c->st) == -1)
-			goto fail;
-	}
 	c->stats.escalations++;
+	if (c->dry) {
+		b = rec(c, "escalation", 0, cc);
+		mcr_json_kbool(b, "urgent", urgent);
+		mcr_json_kstr(b, "reason", why);
+		mcr_json_knull(b, "notified");
+		emit(c);
+		return ack ? answer(c, cc, MCR_K_ESCALATION, NULL, NULL, 0,
+		    "e") : 0;
+	}
+	history(c, cc->id, &tr);
+	snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
+	if (mcr_store_begin(c->st) == -1)
+		goto fail;
+	if (sqlite3_prepare_v2(c->st->db, "INSERT INTO escalations (case_id, "
+	    "at, urgent, reason, transcript, notified) VALUES (?, ?, ?, ?, ?, "
+	    "?)", -1, &st, NULL) != SQLITE_OK) {
+		store_failed(c->st, "record escalation");
+		goto fail;
+	}
+	sqlite3_bind_int64(st, 1, cc->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
+	sqlite3_bind_int(st, 3, urgent);
+	sqlite3_bind_text(st, 4, why, -1, SQLITE_STATIC);
+	sqlite3_bind_text(st, 5, tr.s ? tr.s : "", -1, SQLITE_STATIC);
+	if (c->cfg->esc_email != NULL || c->cfg->esc_hook != NULL)
+		sqlite3_bind_text(st, 6, pend, -1, SQLITE_STATIC);
+	r = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		store_failed(c->st, "record escalation");
+		goto fail;
+	}
+	later(&c->esc, &c->nesc, sqlite3_last_insert_rowid(c->st->db));
+	/* a booking stands: the case stays booked */
+	if ((strcmp(cc->state, "booked") != 0 &&
+	    move(c, cc, "escalated", why) == -1) ||
+	    mcr_store_commit(c->st) == -1)
+		goto fail;
+	mcr_buf_free(&tr);
+	return ack ? answer(c, cc, MCR_K_ESCALATION, NULL, NULL, 0, "e") : 0;
+fail:
+	mcr_buf_free(&tr);
+	return failed(c);
+}
+
+/*
+ * Tell staff of escalation id, committed: by e-mail and/or the hook, as
+ * configured; its record.  0, or -1 on a store error.
+ */
+static int
+tell(struct mcr_conv *c, int64_t id)
+{
+	struct mcr_buf subj = { 0 }, body = { 0 }, in = { 0 }, *b;
+	struct mcr_buf notified = { 0 };
+	struct ccase cc;
+	sqlite3_stmt *st;
+	char msg[256], masked[32], why[256] = "";
+	const char *tr;
+	int urgent, r;
+
+	if (sqlite3_prepare_v2(c->st->db, "SELECT e.case_id, e.urgent, "
+	    "e.reason, e.transcript, coalesce(k.caller, '') FROM escalations e "
+	    "LEFT JOIN cases k ON k.id = e.case_id WHERE e.id = ?", -1, &st,
+	    NULL) != SQLITE_OK)
+		return store_failed(c->st, "read escalation");
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return r == SQLITE_DONE ? 0 : store_failed(c->st,
+		    "read escalation");
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.id = sqlite3_column_int64(st, 0);
+	urgent = sqlite3_column_int(st, 1);
+	mcr_strlcpy(why, (const char *)sqlite3_column_text(st, 2),
+	    sizeof(why));
+	tr = (const char *)sqlite3_column_text(st, 3);
+	mcr_strlcpy(cc.number, (const char *)sqlite3_column_text(st, 4),
+	    sizeof(cc.number));
 	/* staff need the number to call back: it is not masked for them */
 	mcr_buf_printf(&subj, "%s%s: %s", urgent ? "URGENT: " : "",
-	    cc->number[0] ? cc->number : "a patient without a number", why);
+	    cc.number[0] ? cc.number : "a patient without a number", why);
 	mcr_buf_printf(&body, "%s\n\nPatient: %s\nCase: %lld\nReason: %s\n"
 	    "\nThe conversation so far:\n%s", urgent ? "Urgent: please call "
 	    "this patient back now." : "Please get back to this patient.",
-	    cc->number[0] ? cc->number : "(no phone number given)",
-	    (long long)cc->id, why, tr.s ? tr.s : "");
-	if (!c->dry && c->cfg->esc_email != NULL) {
+	    cc.number[0] ? cc.number : "(no phone number given)",
+	    (long long)cc.id, why, tr ? tr : "");
+	if (c->cfg->esc_email != NULL) {
 		if (mcr_mail_send(c->cfg, subj.s, body.s, msg,
 		    sizeof(msg)) == 0)
 			mcr_buf_puts(&notified, "email");
 		else {
 			mcr_warn("case %lld: e-mail to staff failed: %s",
-			    (long long)cc->id, msg);
+			    (long long)cc.id, msg);
 			mcr_buf_puts(&notified, "email failed");
 			worse(c, MCR_EXIT_PART);
 		}
 	}
-	b = rec(c, "escalation", id, cc);
+	b = rec(c, "escalation", id, &cc);
 	mcr_json_kbool(b, "urgent", urgent);
 	mcr_json_kstr(b, "reason", why);
-	if (!c->dry && c->cfg->esc_hook != NULL) {
-		char *s = mcr_xstrdup(b->s);
-		struct mcr_buf in = { 0 };
-
-		mcr_buf_printf(&in, "%s", s);
-		mcr_json_kstr(&in, "transcript", tr.s ? tr.s : "");
+	if (c->cfg->esc_hook != NULL) {
+		mcr_buf_add(&in, b->s, b->len);
+		mcr_json_kstr(&in, "transcript", tr ? tr : "");
 		mcr_buf_puts(&in, "}\n");
 		if (mcr_hook_run(c->cfg->esc_hook, in.s, msg, sizeof(msg)) ==
 		    0)
@@ -431,38 +507,29 @@ escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
 			    ", " : "");
 		else {
 			mcr_warn("case %lld: escalation hook: %s",
-			    (long long)cc->id, msg);
+			    (long long)cc.id, msg);
 			mcr_buf_printf(&notified, "%shook failed",
 			    notified.len ? ", " : "");
 			worse(c, MCR_EXIT_PART);
 		}
-		mcr_buf_free(&in);
-		free(s);
-		/* the record was reset by nothing: rebuild its start */
-		b = rec(c, "escalation", id, cc);
-		mcr_json_kbool(b, "urgent", urgent);
-		mcr_json_kstr(b, "reason", why);
 	}
+	sqlite3_finalize(st);
 	mcr_json_kstr(b, "notified", notified.len ? notified.s : NULL);
 	emit(c);
-	if (id > 0 && notified.len > 0)
-		exec1(c, "UPDATE escalations SET notified = ?3 WHERE id = ?1 "
-		    "AND ?2 = ?2", "record escalation", id, 0, notified.s);
+	r = 0;
+	if (notified.len > 0 && exec1(c, "UPDATE escalations SET notified = "
+	    "?3 WHERE id = ?1 AND ?2 = ?2", "record escalation", id, 0,
+	    notified.s) < 0)
+		r = -1;
 	if (urgent)
 		mcr_warn("case %lld: urgent: %s (call %s back)",
-		    (long long)cc->id, why, mcr_phone_mask(cc->number, masked,
+		    (long long)cc.id, why, mcr_phone_mask(cc.number, masked,
 		    sizeof(masked)));
-	mcr_buf_free(&tr);
 	mcr_buf_free(&subj);
 	mcr_buf_free(&body);
+	mcr_buf_free(&in);
 	mcr_buf_free(&notified);
-	return ack ? answer(c, cc, MCR_K_ESCALATION, NULL, NULL, 0, "e") : 0;
-fail:
-	mcr_buf_free(&tr);
-	mcr_buf_free(&subj);
-	mcr_buf_free(&body);
-	mcr_buf_free(&notified);
-	return failed(c);
+	return r;
 }
 
 /* Slots */
@@ -681,9 +748,9 @@ static int
 book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 {
 	sqlite3_stmt *st;
-	struct mcr_buf *b, what = { 0 }, in = { 0 };
+	struct mcr_buf what = { 0 };
 	time_t t = mcr_now();
-	char at[21], why[256];
+	char pend[32];
 	int64_t id = 0;
 	int got;
 
@@ -696,14 +763,18 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 	if (got < 0)
 		return failed(c);
 	if (got == 1) {
+		/* the hook runs once this has committed */
 		if (sqlite3_prepare_v2(c->st->db, "INSERT INTO bookings "
-		    "(case_id, slot_id, number, at, status) VALUES (?, ?, ?, "
-		    "?, 'booked')", -1, &st, NULL) != SQLITE_OK)
+		    "(case_id, slot_id, number, at, status, hook) VALUES (?, ?, "
+		    "?, ?, 'booked', ?)", -1, &st, NULL) != SQLITE_OK)
 			return failed(c);
 		sqlite3_bind_int64(st, 1, cc->id);
 		sqlite3_bind_int64(st, 2, s->id);
 		sqlite3_bind_text(st, 3, cc->number, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)t);
+		snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
+		if (c->cfg->booking_hook != NULL && !c->dry)
+			sqlite3_bind_text(st, 5, pend, -1, SQLITE_STATIC);
 		got = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (got != SQLITE_DONE)
@@ -722,13 +793,58 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 		return offer(c, cc, NULL, "taken");
 	}
 	c->stats.bookings++;
-	b = rec(c, "booking", id, cc);
-	mcr_json_kint(b, "slot_id", s->id);
-	mcr_json_kstr(b, "start", mcr_time_fmt(s->start, at));
-	mcr_json_kstr(b, "end", mcr_time_fmt(s->end, at));
-	mcr_json_kstr(b, "clinician", s->clinician[0] ? s->clinician : NULL);
+	later(&c->bk, &c->nbk, id);
+	mcr_buf_printf(&what, "%s%s%s", s->label, s->clinician[0] ?
+	    " with " : "", s->clinician);
+	got = answer(c, cc, MCR_K_BOOKING, what.s, NULL, 0, NULL);
+	mcr_buf_free(&what);
+	return got;
+}
+
+/*
+ * Booking id, committed: its record, after the booking hook when one is
+ * set.  0, or -1 on a store error.
+ */
+static int
+booked(struct mcr_conv *c, int64_t id)
+{
+	struct mcr_buf in = { 0 }, *b;
+	struct ccase cc;
+	sqlite3_stmt *st;
+	char at[21], why[256], pend[32];
+	int r, hook;
+
+	if (sqlite3_prepare_v2(c->st->db, "SELECT b.case_id, coalesce("
+	    "b.number, ''), b.slot_id, s.start, s.end, coalesce(s.clinician, "
+	    "''), b.hook FROM bookings b JOIN slots s ON s.id = b.slot_id "
+	    "WHERE b.id = ?", -1, &st, NULL) != SQLITE_OK)
+		return store_failed(c->st, "read booking");
+	sqlite3_bind_int64(st, 1, id);
+	if ((r = sqlite3_step(st)) != SQLITE_ROW) {
+		sqlite3_finalize(st);
+		return r == SQLITE_DONE ? 0 : store_failed(c->st,
+		    "read booking");
+	}
+	memset(&cc, 0, sizeof(cc));
+	cc.id = sqlite3_column_int64(st, 0);
+	mcr_strlcpy(cc.number, (const char *)sqlite3_column_text(st, 1),
+	    sizeof(cc.number));
+	snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
+	hook = c->cfg->booking_hook != NULL && !c->dry &&
+	    sqlite3_column_type(st, 6) != SQLITE_NULL &&
+	    strcmp((const char *)sqlite3_column_text(st, 6), pend) == 0;
+	b = rec(c, "booking", id, &cc);
+	mcr_json_kint(b, "slot_id", sqlite3_column_int64(st, 2));
+	mcr_json_kstr(b, "start", mcr_time_fmt((time_t)sqlite3_column_int64(
+	    st, 3), at));
+	mcr_json_kstr(b, "end", mcr_time_fmt((time_t)sqlite3_column_int64(st,
+	    4), at));
+	mcr_json_kstr(b, "clinician", sqlite3_column_bytes(st, 5) ?
+	    (const char *)sqlite3_column_text(st, 5) : NULL);
 	mcr_json_kstr(b, "practice", c->cfg->name);
-	if (c->cfg->booking_hook != NULL && !c->dry) {
+	sqlite3_finalize(st);
+	r = 0;
+	if (hook) {
 		mcr_buf_add(&in, b->s, b->len);
 		mcr_buf_puts(&in, "}\n");
 		if (mcr_hook_run(c->cfg->booking_hook, in.s, why,
@@ -736,17 +852,14 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 			mcr_warn("booking %lld: hook: %s", (long long)id, why);
 			worse(c, MCR_EXIT_PART);
 		}
-		exec1(c, "UPDATE bookings SET hook = ?3 WHERE id = ?1 AND "
-		    "?2 = ?2", "record hook", id, 0, why);
+		if (exec1(c, "UPDATE bookings SET hook = ?3 WHERE id = ?1 AND "
+		    "?2 = ?2", "record hook", id, 0, why) < 0)
+			r = -1;
 		mcr_json_kstr(b, "hook", why);
 		mcr_buf_free(&in);
 	}
 	emit(c);
-	mcr_buf_printf(&what, "%s%s%s", s->label, s->clinician[0] ?
-	    " with " : "", s->clinician);
-	got = answer(c, cc, MCR_K_BOOKING, what.s, NULL, 0, NULL);
-	mcr_buf_free(&what);
-	return got;
+	return r;
 }
 
 /* Cancel the case's booking; 1 cancelled, 0 none, -1 error. */
@@ -842,7 +955,7 @@ seen(struct mcr_conv *c, const char *key)
 }
 
 static int
-message(struct mcr_conv *c, const struct mcr_event *e)
+converse(struct mcr_conv *c, const struct mcr_event *e)
 {
 	struct ccase cc;
 	struct mcr_number num;
@@ -1018,11 +1131,124 @@ message(struct mcr_conv *c, const struct mcr_event *e)
 	return 0;
 }
 
+/*
+ * What a committed message did outside the store: its records, the
+ * replies, the booking hooks, the staff told.  0, or -1 on a store error.
+ */
+static int
+settle(struct mcr_conv *c)
+{
+	int r = 0;
+
+	if (c->held.len > 0) {
+		fwrite(c->held.s, 1, c->held.len, c->out);
+		fflush(c->out);
+	}
+	mcr_buf_reset(&c->held);
+	/* the patient's answer first: speed is what books */
+	if (mcr_send_flush(c->snd) == -1)
+		r = -1;
+	for (size_t i = 0; i < c->nbk; i++)
+		if (r == 0 && booked(c, c->bk[i]) == -1)
+			r = -1;
+	for (size_t i = 0; i < c->nesc; i++)
+		if (r == 0 && tell(c, c->esc[i]) == -1)
+			r = -1;
+	c->nbk = c->nesc = 0;
+	return r == -1 ? failed(c) : 0;
+}
+
+/*
+ * A patient's message, handled in one transaction: a process stopped at
+ * any point either did nothing, and the message is handled again from the
+ * inbox, or committed it all, its replies queued (mcr_send_orphans) and its
+ * hooks and notifications pending (recover).
+ */
+static int
+message(struct mcr_conv *c, const struct mcr_event *e)
+{
+	int r;
+
+	if (mcr_store_begin(c->st) == -1)
+		return failed(c);
+	c->hold = 1;
+	mcr_send_defer(c->snd, 1);
+	if ((r = converse(c, e)) != -1 && mcr_store_commit(c->st) == -1)
+		r = failed(c);
+	c->hold = 0;
+	mcr_send_defer(c->snd, 0);
+	if (r == -1) {
+		mcr_store_rollback(c->st);
+		mcr_send_discard(c->snd);
+		mcr_buf_reset(&c->held);
+		c->nbk = c->nesc = 0;
+		return -1;
+	}
+	return settle(c);
+}
+
+/*
+ * What a stopped process committed and did not finish: booking hooks,
+ * staff notifications and queued replies.  Once a run, before its first
+ * payload.
+ */
+static int
+recover(struct mcr_conv *c)
+{
+	static const char *const q[] = {
+		"SELECT id, hook FROM bookings WHERE hook LIKE 'pending %'",
+		"SELECT id, notified FROM escalations WHERE notified LIKE "
+		    "'pending %'",
+	};
+	char mine[32];
+
+	if (c->recovered || c->dry)
+		return 0;
+	snprintf(mine, sizeof(mine), "pending %ld", (long)getpid());
+	for (int k = 0; k < 2; k++) {
+		int64_t *v = NULL;
+		size_t n = 0;
+		sqlite3_stmt *st;
+		int r = 0;
+
+		if (sqlite3_prepare_v2(c->st->db, q[k], -1, &st, NULL) !=
+		    SQLITE_OK)
+			return store_failed(c->st, "read what is pending");
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			long pid = atol((const char *)sqlite3_column_text(st,
+			    1) + 8);
+
+			/* another live process finishes its own */
+			if (pid > 0 && pid != (long)getpid() &&
+			    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
+				continue;
+			/* taken over, so that one process does it */
+			if (exec1(c, k == 0 ? "UPDATE bookings SET hook = ?3 "
+			    "WHERE id = ?1 AND hook LIKE 'pending %' AND ?2 = "
+			    "?2" : "UPDATE escalations SET notified = ?3 WHERE "
+			    "id = ?1 AND notified LIKE 'pending %' AND ?2 = ?2",
+			    "take over", sqlite3_column_int64(st, 0), 0,
+			    mine) == 1)
+				later(&v, &n, sqlite3_column_int64(st, 0));
+		}
+		sqlite3_finalize(st);
+		for (size_t i = 0; i < n && r == 0; i++)
+			r = k == 0 ? booked(c, v[i]) : tell(c, v[i]);
+		free(v);
+		if (r == -1)
+			return -1;
+	}
+	if (mcr_send_orphans(c->snd) == -1)
+		return -1;
+	c->recovered = 1;
+	return 0;
+}
+
 static int
 rank(const char *s)
 {
-	static const char *v[] = { "sending", "uncertain", "retry", "sent",
-	    "delivered", "read", NULL };
+	static const char *v[] = { "queued", "sending", "uncertain", "retry",
+	    "sent", "delivered", "read", NULL };
 
 	for (int i = 0; v[i] != NULL; i++)
 		if (strcmp(s, v[i]) == 0)
@@ -1076,7 +1302,7 @@ receipt(struct mcr_conv *c, const struct mcr_event *e)
 		return 0;	/* not ours, or from before the store */
 	}
 	c->stats.receipts++;
-	if (strcmp(e->status, "failed") == 0 ? rank(cur) < 4 :
+	if (strcmp(e->status, "failed") == 0 ? rank(cur) < 5 :
 	    rank(e->status) > rank(cur)) {
 		if (sqlite3_prepare_v2(c->st->db, "UPDATE messages SET status "
 		    "= ?1, provider_id = coalesce(provider_id, ?2), error = "
@@ -1135,6 +1361,9 @@ mcr_conv_payload(struct mcr_conv *c, const char *kind, const char *body,
 	char why[160];
 	int r = 0;
 
+	if (!c->recovered && recover(c) == -1)
+		return -2;
+
 	if ((strcmp(kind, "twilio") == 0 ? mcr_events_twilio(body, len, &ev,
 	    why, sizeof(why)) : mcr_events_meta(body, len, &ev, why,
 	    sizeof(why))) == -1) {
@@ -1156,6 +1385,8 @@ mcr_conv_inbox(struct mcr_conv *c)
 	sqlite3_stmt *st;
 	int n = 0;
 
+	if (!c->recovered && recover(c) == -1)
+		return -1;
 	for (;;) {
 		int64_t id;
 		char *kind, *body, where[32];

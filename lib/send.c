@@ -45,12 +45,16 @@ struct mcr_send {
 	pid_t	 pid;
 	struct pending *pend;
 	size_t	 npend, cpend;
+	int	 defer;			/* messages queued, sent by flush */
+	struct queued *q;
+	size_t	 nq;
 	struct mcr_buf rec;
 	const char *rectype;		/* of message records */
 	struct mcr_send_stats stats;
 	sqlite3_stmt *s_case, *s_skip, *s_ev, *s_claim, *s_mid, *s_held,
 	    *s_rcpt, *s_rate, *s_pat, *s_burst, *s_nbr, *s_done, *s_cdone,
-	    *s_reclaim, *s_live, *s_find, *s_new, *s_due;
+	    *s_reclaim, *s_live, *s_find, *s_new, *s_due, *s_launch,
+	    *s_orphan, *s_unq;
 };
 
 /* A case as the decision needs it. */
@@ -80,7 +84,18 @@ struct msg {
 	const struct mcr_req *opts;	/* its session and options, or NULL */
 };
 
-#define LIVE	"status = 'sending' OR status = 'sent' OR " \
+/*
+ * A message queued in the caller's transaction (a reply), with copies of
+ * all it points to; sent by mcr_send_flush once that has committed.
+ */
+struct queued {
+	struct msg m;
+	struct mcr_req q;
+	char	*own[32];
+	int	 nown;
+};
+
+#define LIVE	"status = 'queued' OR status = 'sending' OR status = 'sent' OR " \
 	"status = 'delivered' OR status = 'read' OR status = 'uncertain'"
 #define OPEN	"state = 'new' OR state = 'sending' OR state = 'messaged' OR " \
 	"state = 'replied' OR state = 'offered'"
@@ -149,7 +164,8 @@ mcr_send_free(struct mcr_send *s)
 	sqlite3_stmt **v[] = { &s->s_case, &s->s_skip, &s->s_ev, &s->s_claim,
 	    &s->s_mid, &s->s_held, &s->s_rcpt, &s->s_rate, &s->s_pat,
 	    &s->s_burst, &s->s_nbr, &s->s_done, &s->s_cdone, &s->s_reclaim,
-	    &s->s_live, &s->s_find, &s->s_new, &s->s_due };
+	    &s->s_live, &s->s_find, &s->s_new, &s->s_due, &s->s_launch,
+	    &s->s_orphan, &s->s_unq };
 
 	if (s == NULL)
 		return;
@@ -158,6 +174,8 @@ mcr_send_free(struct mcr_send *s)
 	for (size_t i = 0; i < s->npend; i++)
 		free(s->pend[i].extra);
 	free(s->pend);
+	mcr_send_discard(s);
+	free(s->q);
 	mcr_prov_close(s->prov[0]);
 	mcr_prov_close(s->prov[1]);
 	mcr_nlists_free(s->nl);
@@ -553,15 +571,20 @@ claim(struct mcr_send *s, struct msg *m, const char *provider)
 	sqlite3_stmt *st;
 	time_t t = now(s);
 
+	/* queued: written in the caller's transaction, sent after it */
 	if ((st = store_prep(s->st, &s->s_claim, "INSERT INTO messages "
 	    "(case_id, step, kind, channel, provider, to_number, status, body, "
 	    "attempts, claim_pid, claim_ms, created_at, updated_at) VALUES "
-	    "(?1, ?2, ?3, ?4, ?5, ?6, 'sending', ?7, 1, ?8, ?9, ?10, ?10) "
-	    "ON CONFLICT (case_id, step) DO UPDATE SET status = 'sending', "
-	    "kind = ?3, provider = ?5, body = ?7, attempts = attempts + 1, "
-	    "claim_pid = ?8, claim_ms = ?9, updated_at = ?10, error = NULL "
+	    "(?1, ?2, ?3, ?4, ?5, ?6, ?11, ?7, ?11 = 'sending', ?8, "
+	    "CASE WHEN ?11 = 'sending' THEN ?9 END, ?10, ?10) "
+	    "ON CONFLICT (case_id, step) DO UPDATE SET status = ?11, "
+	    "kind = ?3, provider = ?5, body = ?7, attempts = attempts + "
+	    "(?11 = 'sending'), claim_pid = ?8, claim_ms = CASE WHEN ?11 = "
+	    "'sending' THEN ?9 END, updated_at = ?10, error = NULL "
 	    "WHERE status = 'retry'")) == NULL)
 		return -1;
+	sqlite3_bind_text(st, 11, s->defer ? "queued" : "sending", -1,
+	    SQLITE_STATIC);
 	sqlite3_bind_int64(st, 1, m->case_id);
 	sqlite3_bind_text(st, 2, m->step, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 3, mcr_kind_name(m->kind), -1, SQLITE_STATIC);
@@ -1415,6 +1438,201 @@ mcr_send_stopped(struct mcr_send *s)
 	return s->stop;
 }
 
+/* Keep a copy of str for x, or NULL. */
+static const char *
+own(struct queued *x, const char *str)
+{
+	if (str == NULL || x->nown >= (int)(sizeof(x->own) /
+	    sizeof(x->own[0])))
+		return NULL;
+	return x->own[x->nown++] = mcr_xstrdup(str);
+}
+
+static void
+queued_free(struct queued *x)
+{
+	for (int i = 0; i < x->nown; i++)
+		free(x->own[i]);
+	mcr_buf_free(&x->m.text);
+}
+
+/* Queue m (claimed as queued) with copies of its request q. */
+static void
+enqueue(struct mcr_send *s, const struct msg *m, const struct mcr_req *q)
+{
+	struct queued *x;
+
+	s->q = mcr_xrealloc(s->q, (s->nq + 1) * sizeof(*s->q));
+	x = &s->q[s->nq++];
+	memset(x, 0, sizeof(*x));
+	x->m = *m;
+	memset(&x->m.text, 0, sizeof(x->m.text));
+	mcr_buf_puts(&x->m.text, m->text.s ? m->text.s : "");
+	x->m.step = own(x, m->step);
+	x->q = *q;
+	x->q.to = x->m.to;
+	x->q.text = x->m.text.s;
+	for (int i = 0; i < q->nparams && i < 8; i++)
+		x->q.params[i] = own(x, q->params[i]);
+	for (int i = 0; i < q->nopt && i < 10; i++) {
+		x->q.opt_id[i] = own(x, q->opt_id[i]);
+		x->q.opt_title[i] = own(x, q->opt_title[i]);
+		x->q.opt_desc[i] = own(x, q->opt_desc[i]);
+	}
+	x->m.opts = &x->q;
+}
+
+/*
+ * Send queued message x: it becomes a claim like any other once the rate
+ * allows, unless the number opted out meanwhile or another process took
+ * it.  0, or -1 on a store error.
+ */
+static int
+launch(struct mcr_send *s, struct queued *x)
+{
+	sqlite3_stmt *st;
+	struct kase k;
+	int64_t w;
+	int r;
+
+	x->m.opts = &x->q;
+	for (;;) {
+		if (mcr_store_begin(s->st) == -1)
+			return -1;
+		if (x->m.kind != MCR_K_OPTOUT &&
+		    (r = mcr_store_optedout(s->st, x->m.to)) != 0) {
+			if (r < 0 || (st = store_prep(s->st, &s->s_unq,
+			    "UPDATE messages SET status = 'failed', error = "
+			    "'opted out before it was sent' WHERE id = ? AND "
+			    "status = 'queued'")) == NULL)
+				goto fail;
+			sqlite3_bind_int64(st, 1, x->m.id);
+			if (sqlite3_step(st) != SQLITE_DONE) {
+				store_failed(s->st, "record message");
+				goto fail;
+			}
+			return mcr_store_commit(s->st);
+		}
+		if ((w = ratewait(s, x->m.chan, x->m.to, &x->m)) < 0)
+			goto fail;
+		if (w == 0)
+			break;
+		mcr_store_rollback(s->st);
+		nap(w);
+	}
+	if ((st = store_prep(s->st, &s->s_launch, "UPDATE messages SET "
+	    "status = 'sending', claim_pid = ?, claim_ms = ?, attempts = "
+	    "attempts + 1, updated_at = ? WHERE id = ? AND status = 'queued' "
+	    "RETURNING attempts")) == NULL)
+		goto fail;
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)s->pid);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)realms());
+	sqlite3_bind_int64(st, 3, (sqlite3_int64)now(s));
+	sqlite3_bind_int64(st, 4, x->m.id);
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		x->m.attempts = sqlite3_column_int(st, 0);
+	else if (r != SQLITE_DONE) {
+		store_failed(s->st, "claim message");
+		goto fail;
+	}
+	sqlite3_reset(st);
+	if (mcr_store_commit(s->st) == -1)
+		goto fail;
+	if (r != SQLITE_ROW)
+		return 0;		/* taken by another process */
+	memset(&k, 0, sizeof(k));
+	k.id = x->m.case_id;
+	mcr_strlcpy(k.caller, x->m.to, sizeof(k.caller));
+	mcr_strlcpy(k.type, "mobile", sizeof(k.type));
+	return sendmsg_(s, &k, &x->m, NULL);
+fail:
+	mcr_store_rollback(s->st);
+	return -1;
+}
+
+void
+mcr_send_defer(struct mcr_send *s, int on)
+{
+	s->defer = on;
+}
+
+int
+mcr_send_flush(struct mcr_send *s)
+{
+	int rc = 0;
+
+	for (size_t i = 0; i < s->nq; i++) {
+		if (rc == 0 && !s->stop && launch(s, &s->q[i]) == -1)
+			rc = -1;
+		queued_free(&s->q[i]);
+	}
+	s->nq = 0;
+	return rc;
+}
+
+void
+mcr_send_discard(struct mcr_send *s)
+{
+	for (size_t i = 0; i < s->nq; i++)
+		queued_free(&s->q[i]);
+	s->nq = 0;
+}
+
+int
+mcr_send_orphans(struct mcr_send *s)
+{
+	sqlite3_stmt *st;
+	struct queued *v = NULL;
+	size_t n = 0;
+	int rc = 0;
+
+	if (s->dry || s->nq > 0)
+		return 0;
+	if ((st = store_prep(s->st, &s->s_orphan, "SELECT id, case_id, step, "
+	    "channel, kind, to_number, body, claim_pid FROM messages WHERE "
+	    "status = 'queued' ORDER BY id")) == NULL)
+		return -1;
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		pid_t pid = (pid_t)sqlite3_column_int64(st, 7);
+		struct queued *x;
+		char buf[20];
+		int kind;
+
+		/* another live process sends its own */
+		if (pid != s->pid && (kill(pid, 0) == 0 || errno == EPERM))
+			continue;
+		v = mcr_xrealloc(v, (n + 1) * sizeof(*v));
+		x = &v[n++];
+		memset(x, 0, sizeof(*x));
+		x->m.id = sqlite3_column_int64(st, 0);
+		x->m.case_id = sqlite3_column_int64(st, 1);
+		x->m.step = own(x, (const char *)sqlite3_column_text(st, 2));
+		colcpy(buf, sizeof(buf), st, 3);
+		x->m.chan = strcmp(buf, "sms") == 0 ? MCR_CH_SMS :
+		    MCR_CH_WHATSAPP;
+		colcpy(buf, sizeof(buf), st, 4);
+		kind = mcr_kind_byname(buf);
+		x->m.kind = kind < 0 ? MCR_K_CLARIFY : (enum mcr_kind)kind;
+		colcpy(x->m.to, sizeof(x->m.to), st, 5);
+		mcr_buf_puts(&x->m.text, (const char *)sqlite3_column_text(st,
+		    6));
+		x->m.reply = 1;
+		/* the text alone: it numbers any slots it offers */
+		x->q.to = x->m.to;
+		x->q.kind = x->m.kind;
+		x->q.text = x->m.text.s;
+		x->q.session = 1;
+	}
+	sqlite3_reset(st);
+	for (size_t i = 0; i < n; i++) {
+		if (rc == 0 && !s->stop && launch(s, &v[i]) == -1)
+			rc = -1;
+		queued_free(&v[i]);
+	}
+	free(v);
+	return rc;
+}
+
 int
 mcr_send_msg(struct mcr_send *s, const struct mcr_req *q, int64_t case_id,
     const char *step, enum mcr_chan chan)
@@ -1458,22 +1676,28 @@ mcr_send_msg(struct mcr_send *s, const struct mcr_req *q, int64_t case_id,
 		/* opted out meanwhile: only the confirmation goes */
 		if (q->kind != MCR_K_OPTOUT &&
 		    (r = mcr_store_optedout(s->st, q->to)) != 0) {
-			mcr_store_rollback(s->st);
+			if (r < 0)
+				goto rollback;
 			mcr_buf_free(&m.text);
-			return r < 0 ? -1 : 0;
+			return mcr_store_commit(s->st);
 		}
-		if ((w = ratewait(s, chan, m.to, &m)) < 0)
-			goto rollback;
-		if (w == 0)
+		/* a queued message waits for the rate when it is sent */
+		if (s->defer || (w = ratewait(s, chan, m.to, &m)) == 0)
 			break;
+		if (w < 0)
+			goto rollback;
 		mcr_store_rollback(s->st);
 		nap(w);
 	}
-	if ((r = claim(s, &m, mcr_prov_name(p))) != 1 ||
-	    mcr_store_commit(s->st) == -1) {
-		mcr_store_rollback(s->st);
+	if ((r = claim(s, &m, mcr_prov_name(p))) == -1)
+		goto rollback;
+	if (mcr_store_commit(s->st) == -1)
+		goto fail;
+	if (r == 0 || s->defer) {
+		if (r == 1)
+			enqueue(s, &m, q);
 		mcr_buf_free(&m.text);
-		return r == 0 ? 0 : -1;
+		return 0;
 	}
 	r = sendmsg_(s, &k, &m, NULL);
 	mcr_buf_free(&m.text);

@@ -172,6 +172,10 @@ static const char *const migrations[] = {
 	"CREATE INDEX cases_opened ON cases(opened_at);"
 	"CREATE INDEX calls_case ON calls(case_id) WHERE case_id IS NOT NULL;"
 	"CREATE INDEX bookings_case ON bookings(case_id);",
+	/* 6: replies are queued in the conversation's transaction */
+	"DROP INDEX messages_live;"
+	"CREATE INDEX messages_live ON messages(status) "
+	"  WHERE status = 'sending' OR status = 'retry' OR status = 'queued';",
 };
 
 #define NMIGRATIONS	((int)(sizeof(migrations) / sizeof(migrations[0])))
@@ -352,36 +356,38 @@ mcr_store_close(struct mcr_store *s)
 int
 mcr_store_begin(struct mcr_store *s)
 {
-	/* a dry run's transactions nest in one that is never committed */
-	if (s->dry) {
-		if (store_exec(s, "SAVEPOINT dry") == -1)
-			return -1;
-		s->insp = 1;
-		return 0;
-	}
-	return store_exec(s, "BEGIN IMMEDIATE");
+	/*
+	 * A transaction inside another is a savepoint of it, and so are a
+	 * dry run's, which nest in one that is never committed.
+	 */
+	if (store_exec(s, s->depth > 0 || s->dry ? "SAVEPOINT mcr" :
+	    "BEGIN IMMEDIATE") == -1)
+		return -1;
+	s->depth++;
+	return 0;
 }
 
 int
 mcr_store_commit(struct mcr_store *s)
 {
-	if (s->dry) {
-		s->insp = 0;
-		return store_exec(s, "RELEASE dry");
-	}
-	return store_exec(s, "COMMIT");
+	if (s->depth <= 0)
+		return store_exec(s, "COMMIT");
+	s->depth--;
+	return store_exec(s, s->depth > 0 || s->dry ? "RELEASE mcr" :
+	    "COMMIT");
 }
 
+/* Undo everything since the outermost begin. */
 void
 mcr_store_rollback(struct mcr_store *s)
 {
 	if (s->dry) {
-		if (s->insp)
-			sqlite3_exec(s->db, "ROLLBACK TO dry; RELEASE dry",
+		for (; s->depth > 0; s->depth--)
+			sqlite3_exec(s->db, "ROLLBACK TO mcr; RELEASE mcr",
 			    NULL, NULL, NULL);
-		s->insp = 0;
 		return;
 	}
+	s->depth = 0;
 	if (!sqlite3_get_autocommit(s->db))
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 }

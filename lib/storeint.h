@@ -9,7 +9,8 @@ struct mcr_store {
 	char	*path;
 	int	 busy;
 	int	 bulk;			/* checkpoints held until the batch ends */
-	int	 dry, insp;		/* a dry run; in its savepoint */
+	int	 dry;			/* a dry run */
+	int	 depth;			/* transactions open, nested */
 	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta, *st_optr, *st_pat;
 };
 

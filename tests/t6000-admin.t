@@ -4,7 +4,7 @@
 
 test_expect_success 'init creates the store at the current schema' '
 	mcr-admin init &&
-	test "$(sql "PRAGMA user_version")" = 5 &&
+	test "$(sql "PRAGMA user_version")" = 6 &&
 	test "$(sql "PRAGMA journal_mode")" = wal
 '
 test_expect_success 'init again changes nothing and says nothing' '
