@@ -37,7 +37,7 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
 	   lib/listen.o lib/followup.o lib/report.o lib/reportfmt.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
-UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api
+UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api tests/webhook-load
 
 all: deps $(PROGS)
 
