@@ -37,7 +37,8 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
 	   lib/listen.o lib/followup.o lib/report.o lib/reportfmt.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
-UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api tests/webhook-load
+UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api tests/webhook-load \
+	   tests/flood
 
 all: deps $(PROGS)
 
@@ -90,7 +91,12 @@ tests/mock-api: tests/mock-api.o
 	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/mock-api.o $(PKGLIBS) -lpthread
 tests/mock-api.o: .flags
 
-# Signed webhooks at a rate, for make bench.
+# A stranger's load on the listener, for the tests.
+tests/flood: tests/flood.o
+	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/flood.o -lpthread
+tests/flood.o: .flags
+
+# Signed webhooks at a rate, for make bench and the tests.
 tests/webhook-load: tests/webhook-load.o
 	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/webhook-load.o $(PKGLIBS) -lcrypto
 tests/webhook-load.o: .flags

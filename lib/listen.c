@@ -7,8 +7,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -34,7 +37,6 @@ struct mcr_listener {
 struct req {
 	char	*uri;			/* as requested, with its query */
 	struct mcr_buf body;
-	int	 big;			/* over max_body */
 	int	 started;		/* the headers were seen */
 };
 
@@ -64,6 +66,35 @@ ondone(void *arg, struct MHD_Connection *conn, void **ctx,
 	mcr_buf_free(&r->body);
 	free(r);
 	*ctx = NULL;
+}
+
+/*
+ * The HTTP library's complaints (a client that went away, a body cut
+ * off): at most one a second, so that a stranger's flood does not flood
+ * the log too.  Its one thread calls this.
+ */
+static void
+httplog(void *arg, const char *fmt, va_list ap)
+{
+	static time_t last;
+	static long more;
+	time_t t = time(NULL);
+	char msg[256];
+
+	(void)arg;
+	if (t == last) {
+		more++;
+		return;
+	}
+	last = t;
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	msg[strcspn(msg, "\n")] = '\0';
+	if (more > 0)
+		mcr_warn("http: %s (%ld more not shown)", msg,
+		    more);
+	else
+		mcr_warn("http: %s", msg);
+	more = 0;
 }
 
 static enum MHD_Result
@@ -163,10 +194,13 @@ handle(void *arg, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*size > 0) {
-		if (r->body.len + *size > (size_t)l->cfg->max_body)
-			r->big = 1;
-		else
-			mcr_buf_add(&r->body, data, *size);
+		if (r->body.len + *size > (size_t)l->cfg->max_body) {
+			/* a body without a length that will not end: cut off */
+			count(l, &l->stats.requests);
+			count(l, &l->stats.big);
+			return MHD_NO;
+		}
+		mcr_buf_add(&r->body, data, *size);
 		*size = 0;
 		return MHD_YES;
 	}
@@ -177,10 +211,6 @@ handle(void *arg, struct MHD_Connection *conn, const char *url,
 		kind = "twilio";
 	else
 		return respond(conn, 404, "text/plain", "not found\n");
-	if (r->big) {
-		count(l, &l->stats.big);
-		return respond(conn, 413, "text/plain", "too large\n");
-	}
 	mcr_buf_add(&r->body, "", 0);
 	if (r->body.s == NULL)
 		mcr_buf_puts(&r->body, "");
@@ -295,6 +325,7 @@ mcr_listen_start(const struct mcr_config *cfg, const char *addr,
 	}
 	l->d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD |
 	    MHD_USE_EPOLL | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, l,
+	    MHD_OPTION_EXTERNAL_LOGGER, httplog, NULL,
 	    MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sin,
 	    MHD_OPTION_URI_LOG_CALLBACK, onuri, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, ondone, NULL,
