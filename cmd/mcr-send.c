@@ -48,24 +48,33 @@ records(struct mcr_send *s, int only)
 	int eof = 0;
 	int64_t swept = mcr_clock_ms();
 
-	while (!eof && !mcr_send_quit && !mcr_send_stopped(s)) {
+	while (!eof && !mcr_send_quit) {
 		struct pollfd pfd = { STDIN_FILENO, POLLIN, 0 };
-		int next = mcr_send_tick(s, 1 << 30), wait;
+		int next, wait = 0, stopped = mcr_send_stopped(s);
 		ssize_t n;
 		char *p, *nl;
 
-		if (mcr_send_stopped(s))
-			break;
-		if (!only && mcr_clock_ms() - swept >= SWEEP * 1000) {
-			mcr_send_due(s, 0);
-			swept = mcr_clock_ms();
+		/*
+		 * Once sending stopped, the records already there still open
+		 * their cases, for the next run to send; then it ends.
+		 */
+		if (!stopped) {
+			next = mcr_send_tick(s, 1 << 30);
+			if (!only && mcr_clock_ms() - swept >= SWEEP * 1000) {
+				mcr_send_due(s, 0);
+				swept = mcr_clock_ms();
+				continue;
+			}
+			wait = only ? -1 : SWEEP * 1000 -
+			    (int)(mcr_clock_ms() - swept);
+			if (next >= 0 && (wait < 0 || next * 1000 + 100 < wait))
+				wait = next * 1000 + 100;
+		}
+		if (poll(&pfd, 1, wait) <= 0) {
+			if (stopped)
+				break;
 			continue;
 		}
-		wait = only ? -1 : SWEEP * 1000 - (int)(mcr_clock_ms() - swept);
-		if (next >= 0 && (wait < 0 || next * 1000 + 100 < wait))
-			wait = next * 1000 + 100;
-		if (poll(&pfd, 1, wait) <= 0)
-			continue;
 		if (cap - len < 65536) {
 			cap = cap ? cap * 2 : 131072;
 			buf = mcr_xrealloc(buf, cap);
@@ -83,7 +92,7 @@ records(struct mcr_send *s, int only)
 		}
 		len += (size_t)n;
 		for (p = buf; (nl = memchr(p, '\n', len - (size_t)(p - buf)))
-		    != NULL && !mcr_send_stopped(s); p = nl + 1) {
+		    != NULL; p = nl + 1) {
 			snprintf(where, sizeof(where), "stdin:%ld", ++line);
 			mcr_send_line(s, p, (size_t)(nl - p), where);
 		}

@@ -28,6 +28,7 @@ struct mcr_prov {
 	int	 fd;			/* outbox */
 	CURL	*curl;
 	struct mcr_buf body, answer;
+	size_t	 sent;			/* of body, read by libcurl */
 	int	 retry_after;
 };
 
@@ -45,6 +46,36 @@ mcr_prov_name(const struct mcr_prov *p)
 	static const char *n[] = { "outbox", "meta", "twilio" };
 
 	return n[p->type];
+}
+
+/* The request's body, as libcurl sends it. */
+static size_t
+onread(char *buf, size_t size, size_t n, void *arg)
+{
+	struct mcr_prov *p = arg;
+	size_t k = p->body.len - p->sent;
+
+	if (k > size * n)
+		k = size * n;
+	memcpy(buf, p->body.s + p->sent, k);
+	p->sent += k;
+	return k;
+}
+
+/*
+ * libcurl sends a request again, on a new connection, when a kept-alive
+ * one closes after it was sent: the provider may have it, and a patient
+ * would get the message twice.  It must rewind the body to do that, which
+ * is refused here once any was sent; the transfer then ends uncertain.
+ */
+static int
+onseek(void *arg, curl_off_t off, int origin)
+{
+	struct mcr_prov *p = arg;
+
+	if (origin == SEEK_SET && off == 0 && p->sent == 0)
+		return CURL_SEEKFUNC_OK;
+	return CURL_SEEKFUNC_FAIL;
 }
 
 static size_t
@@ -512,8 +543,14 @@ mcr_prov_send(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 	mcr_buf_reset(&p->answer);
 	p->retry_after = 0;
 	curl_easy_setopt(p->curl, CURLOPT_URL, p->url);
-	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDS, p->body.s);
-	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE, (long)p->body.len);
+	p->sent = 0;
+	curl_easy_setopt(p->curl, CURLOPT_POST, 1L);
+	curl_easy_setopt(p->curl, CURLOPT_POSTFIELDSIZE_LARGE,
+	    (curl_off_t)p->body.len);
+	curl_easy_setopt(p->curl, CURLOPT_READFUNCTION, onread);
+	curl_easy_setopt(p->curl, CURLOPT_READDATA, p);
+	curl_easy_setopt(p->curl, CURLOPT_SEEKFUNCTION, onseek);
+	curl_easy_setopt(p->curl, CURLOPT_SEEKDATA, p);
 	if (p->type == P_META) {
 		struct mcr_buf a = { 0 };
 
@@ -550,8 +587,9 @@ mcr_prov_send(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 			r->cls = MCR_P_UNREACHABLE;
 		else
 			r->cls = MCR_P_UNCERTAIN;
-		snprintf(r->error, sizeof(r->error), "%s",
-		    curl_easy_strerror(cc));
+		snprintf(r->error, sizeof(r->error), "%s", cc ==
+		    CURLE_SEND_FAIL_REWIND ? "the connection closed after the "
+		    "request was sent" : curl_easy_strerror(cc));
 		return -1;
 	}
 	if (http >= 200 && http < 300) {

@@ -46,6 +46,7 @@ struct mcr_send {
 	struct pending *pend;
 	size_t	 npend, cpend;
 	int	 defer;			/* messages queued, sent by flush */
+	int	 unsure;		/* first messages uncertain in a row */
 	struct queued *q;
 	size_t	 nq;
 	struct mcr_buf rec;
@@ -850,6 +851,9 @@ fail:
 	return -1;
 }
 
+/* Uncertain sends in a row that stop a run. */
+#define UNSURE_STOP	3
+
 /* The state a case moves to, unless the message is a reply. */
 #define CS(m, state)	((m)->reply ? NULL : (state))
 
@@ -903,6 +907,9 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 		}
 		break;
 	}
+	if (r.cls != MCR_P_UNCERTAIN && r.cls != MCR_P_RETRY &&
+	    r.cls != MCR_P_UNREACHABLE)
+		s->unsure = 0;		/* a clear answer */
 	switch (r.cls) {
 	case MCR_P_SENT:
 		if (r.error[0])
@@ -922,6 +929,18 @@ sendmsg_(struct mcr_send *s, struct kase *k, struct msg *m, const char *extra)
 		rec_msg(s, m, pn, "uncertain", NULL, r.error, extra);
 		s->stats.uncertain++;
 		worse(s, MCR_EXIT_PART);
+		/*
+		 * A provider that keeps answering nothing clear would leave
+		 * every caller uncertain, none of them messaged for sure: the
+		 * rest waits for a run when it answers properly.
+		 */
+		if (!m->reply && ++s->unsure >= UNSURE_STOP) {
+			mcr_warn("%s: %d messages in a row without a clear "
+			    "answer: the rest waits for the next run", pn,
+			    s->unsure);
+			s->stop = MCR_EXIT_TEMP;
+			worse(s, MCR_EXIT_TEMP);
+		}
 		return 0;
 	case MCR_P_RETRY:
 	case MCR_P_UNREACHABLE:

@@ -106,7 +106,7 @@ test_expect_success 'meta: a kind without a template name stops the run (exit 2)
 	test $? = 2 &&
 	grep -q "\[template.recovery\] has no name" err &&
 	test ! -s "$MOCK_LOG" &&
-	test "$(sql "select group_concat(state) from cases")" = new
+	test "$(sql "select group_concat(state) from cases")" = new,new
 '
 
 test_expect_success 'twilio: WhatsApp by Content template, basic auth, status callback' '
@@ -225,7 +225,7 @@ test_expect_success "meta $c stops the run with exit 2: no further sends" "
 	test \"\$(wc -l <\"\$MOCK_LOG\")\" = 1 &&
 	grep -q \"meta refused the message: $c: \" err &&
 	grep -q 'nothing more is sent in this run' err &&
-	test \"\$(sql 'select group_concat(state) from cases')\" = new
+	test \"\$(sql 'select group_concat(state) from cases')\" = new,new,new
 "
 done
 test_expect_success 'twilio 20003 (authentication) stops the run too' '
