@@ -37,8 +37,10 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/send.o lib/parse.o lib/webhook.o lib/notify.o lib/reply.o \
 	   lib/listen.o lib/followup.o lib/report.o lib/reportfmt.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
+REPLAY	 = tests/fuzz-cdr tests/fuzz-webhook tests/fuzz-reply tests/fuzz-config \
+	   tests/fuzz-record
 UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api tests/webhook-load \
-	   tests/flood
+	   tests/flood $(REPLAY)
 
 all: deps $(PROGS)
 
@@ -90,6 +92,14 @@ tests/unit-parse.o: $(HDRS) tests/tap.h .flags
 tests/mock-api: tests/mock-api.o
 	$(CC) $(SAN) $(LDFLAGS) -o $@ tests/mock-api.o $(PKGLIBS) -lpthread
 tests/mock-api.o: .flags
+
+# The fuzz targets over saved inputs, without libFuzzer (fuzz/replay.c).
+$(REPLAY): fuzz/replay.o lib/libmcr.a
+	$(CC) $(ALL_CFLAGS) -c -o $@.o fuzz/$(@F).c
+	$(CXX) $(SAN) $(LDFLAGS) -o $@ $@.o fuzz/replay.o lib/libmcr.a $(LIBS)
+fuzz/replay.o: .flags
+$(REPLAY): fuzz/fuzz-cdr.c fuzz/fuzz-webhook.c fuzz/fuzz-reply.c \
+    fuzz/fuzz-config.c fuzz/fuzz-record.c $(HDRS)
 
 # A stranger's load on the listener, for the tests.
 tests/flood: tests/flood.o
@@ -145,6 +155,7 @@ lint:
 	mandoc -Tlint -Wwarning man/*.[1578]
 
 clean:
-	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o .flags
+	rm -f $(PROGS) $(UNITS) lib/*.o lib/libmcr.a cmd/*.o tests/*.o \
+	    fuzz/*.o .flags
 
 .PHONY: all deps check bench demo fuzz install uninstall lint clean
