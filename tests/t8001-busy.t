@@ -53,4 +53,34 @@ test_expect_success 'mcr-followup, mcr-report, mcr-admin: exit 75 too' '
 	! mcr-admin optout list | grep -q 123009
 '
 
+meta() {	# a patient's message, as Meta sends it
+	printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"contacts":[{"wa_id":"447400123021"}],"messages":[{"from":"447400123021","id":"wamid.busy1","timestamp":"1","type":"text","text":{"body":"yes please"}}]}}]}]}'
+}
+test_expect_success 'mcr-reply: exit 75 while the store is held, then the message once' '
+	meta >in.json && echo >>in.json &&
+	hold mcr-reply <in.json >out 2>err; test $? = 75 &&
+	test "$(sql "select count(*) from transcript")" = 0 &&
+	mcr-reply <in.json >out &&
+	test "$(sql "select count(*) from transcript where dir = \"in\"")" = 1 &&
+	test "$(sql "select count(*) from transcript where dir = \"out\"")" = 1 &&
+	mcr-reply <in.json >out && test ! -s out &&
+	test "$(sql "select count(*) from transcript")" = 2
+'
+test_expect_success 'the listener: 503 while the store is held, so the provider sends it again; then 200, once' '
+	MCR_META_APP_SECRET=s3cret && export MCR_META_APP_SECRET &&
+	meta | sed "s/busy1/busy2/; s/yes please/thanks/" >b.json &&
+	sig="X-Hub-Signature-256: sha256=$(openssl dgst -sha256 -hmac s3cret <b.json | sed "s/.*= //")"
+	mcr-reply -l 127.0.0.1:0 -p port >listen.out 2>listen.err &
+	lpid=$!
+	i=0; while [ ! -s port ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.05; done
+	post() { curl -s -o /dev/null -w "%{http_code}" -X POST --data-binary @b.json -H "$sig" "http://127.0.0.1:$(cat port)/meta" >code; }
+	hold post; test "$(cat code)" = 503 &&
+	test "$(sql "select count(*) from inbox where payload like \"%busy2%\"")" = 0 &&
+	post && test "$(cat code)" = 200 &&
+	post && test "$(cat code)" = 200 &&
+	i=0; while [ "$(sql "select count(*) from inbox where done = 0")" != 0 ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.05; done
+	kill -TERM $lpid; wait $lpid &&
+	test "$(sql "select count(*) from transcript where dir = \"in\"")" = 2
+'
+
 test_done
