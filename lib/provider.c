@@ -10,6 +10,8 @@
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
+#include <sys/file.h>
+#include <sys/stat.h>
 
 #include <curl/curl.h>
 #include <jansson.h>
@@ -499,7 +501,9 @@ static int
 outbox(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 {
 	char at[21];
+	struct stat sb;
 	ssize_t n;
+	int e, full, locked = 0;
 
 	mcr_buf_reset(&p->body);
 	mcr_buf_puts(&p->body, "{");
@@ -512,15 +516,31 @@ outbox(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 	mcr_json_kstr(&p->body, "text", q->text);
 	mcr_json_kstr(&p->body, "at", mcr_time_fmt(mcr_now(), at));
 	mcr_buf_puts(&p->body, "}\n");
-	/* one write: a line is in the outbox whole or not at all */
+	/*
+	 * One write: a line is in the outbox whole or not at all.  A file
+	 * that fills up is cut back to where it was (under a lock, as other
+	 * runs append too), and the message waits for a retry.
+	 */
+	if (fstat(p->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    flock(p->fd, LOCK_EX) == 0 && fstat(p->fd, &sb) == 0)
+		locked = 1;
 	n = write(p->fd, p->body.s, p->body.len);
+	e = errno;
 	if (n != (ssize_t)p->body.len) {
-		r->cls = n <= 0 ? MCR_P_STOP : MCR_P_UNCERTAIN;
+		full = n == 0 || (n > 0 && locked) || (n < 0 && (e == ENOSPC ||
+		    e == EFBIG || e == EDQUOT));
+		if (n > 0 && locked && ftruncate(p->fd, sb.st_size) == -1)
+			full = 0;	/* the part stays: it may be read */
+		r->cls = full ? MCR_P_RETRY : n <= 0 ? MCR_P_STOP :
+		    MCR_P_UNCERTAIN;
 		snprintf(r->error, sizeof(r->error), "%s: %s",
-		    p->cfg->outbox_path, n < 0 ? strerror(errno) :
-		    "short write");
-		return -1;
+		    p->cfg->outbox_path, n < 0 ? strerror(e) : "short write "
+		    "(the disk is full?)");
 	}
+	if (locked)
+		flock(p->fd, LOCK_UN);
+	if (n != (ssize_t)p->body.len)
+		return -1;
 	r->cls = MCR_P_SENT;
 	snprintf(r->provider_id, sizeof(r->provider_id), "outbox:%lld",
 	    (long long)q->id);

@@ -47,6 +47,7 @@ struct mcr_send {
 	size_t	 npend, cpend;
 	int	 defer;			/* messages queued, sent by flush */
 	int	 unsure;		/* first messages uncertain in a row */
+	int	 storedown;		/* a write failed: no more are tried */
 	struct queued *q;
 	size_t	 nq;
 	struct mcr_buf rec;
@@ -1175,6 +1176,7 @@ storefail(struct mcr_send *s)
 {
 	worse(s, mcr_store_busy(s->st) ? MCR_EXIT_TEMP : MCR_EXIT_PART);
 	s->stop = s->stop ? s->stop : s->status;
+	s->storedown = 1;
 }
 
 static void
@@ -1389,6 +1391,9 @@ mcr_send_line(struct mcr_send *s, const char *line, size_t len,
 	int64_t id = 0;
 	time_t at;
 	int r, rc = 0;
+
+	if (s->storedown)
+		return -1;	/* said once; ingest has the cases */
 
 	while (len > 0 && (line[len - 1] == '\n' || line[len - 1] == '\r'))
 		len--;

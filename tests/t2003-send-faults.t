@@ -161,5 +161,4 @@ test_expect_success 'a random mix of faults over many runs: nothing twice, nothi
 '
 sed 's/^/# mix: /' mix.stats 2>/dev/null
 
-[ -n "${KEEP:-}" ] && cp "$MOCK_LOG" /tmp/t2003.mock.log && cp "$MCR_DB" /tmp/t2003.db
 test_done
