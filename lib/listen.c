@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 
 #include <microhttpd.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sqlite3.h>
 
 #include "mcr.h"
@@ -150,9 +152,18 @@ verify_get(struct mcr_listener *l, struct MHD_Connection *conn)
 	const char *ch = MHD_lookup_connection_value(conn,
 	    MHD_GET_ARGUMENT_KIND, "hub.challenge");
 
+	unsigned char a[EVP_MAX_MD_SIZE], b[EVP_MAX_MD_SIZE];
+	unsigned int na = 0, nb = 0;
+
+	/*
+	 * Compared as digests, in constant time: neither the token nor its
+	 * length shows in how long the answer takes.
+	 */
 	if (l->verify != NULL && mode != NULL && tok != NULL && ch != NULL &&
-	    strcmp(mode, "subscribe") == 0 && strlen(tok) ==
-	    strlen(l->verify) && memcmp(tok, l->verify, strlen(tok)) == 0)
+	    strcmp(mode, "subscribe") == 0 &&
+	    EVP_Digest(tok, strlen(tok), a, &na, EVP_sha256(), NULL) == 1 &&
+	    EVP_Digest(l->verify, strlen(l->verify), b, &nb, EVP_sha256(),
+	    NULL) == 1 && na == nb && CRYPTO_memcmp(a, b, na) == 0)
 		return respond(conn, 200, "text/plain", ch);
 	count(l, &l->stats.forbidden);
 	return respond(conn, 403, "text/plain", "forbidden\n");
