@@ -522,14 +522,18 @@ outbox(struct mcr_prov *p, const struct mcr_req *q, struct mcr_result *r)
 	 * runs append too), and the message waits for a retry.
 	 */
 	if (fstat(p->fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
-	    flock(p->fd, LOCK_EX) == 0 && fstat(p->fd, &sb) == 0)
+	    flock(p->fd, LOCK_EX) == 0) {
 		locked = 1;
+		if (fstat(p->fd, &sb) == -1)
+			sb.st_size = -1;	/* not cut back */
+	}
 	n = write(p->fd, p->body.s, p->body.len);
 	e = errno;
 	if (n != (ssize_t)p->body.len) {
 		full = n == 0 || (n > 0 && locked) || (n < 0 && (e == ENOSPC ||
 		    e == EFBIG || e == EDQUOT));
-		if (n > 0 && locked && ftruncate(p->fd, sb.st_size) == -1)
+		if (n > 0 && locked && (sb.st_size < 0 ||
+		    ftruncate(p->fd, sb.st_size) == -1))
 			full = 0;	/* the part stays: it may be read */
 		r->cls = full ? MCR_P_RETRY : n <= 0 ? MCR_P_STOP :
 		    MCR_P_UNCERTAIN;

@@ -41,7 +41,8 @@ struct mcr_conv {
 	struct mcr_buf held;
 	int64_t	*bk, *esc;
 	size_t	 nbk, nesc;
-	int	 recovered;
+	int	 recovered;		/* 0: recover before the next payload */
+	char	 pend[48];		/* "pending PID TIME": ours to finish */
 };
 
 /* The case a message belongs to, as the conversation needs it. */
@@ -72,6 +73,8 @@ mcr_conv_new(struct mcr_store *st, const struct mcr_config *cfg, FILE *out,
 	c->cfg = cfg;
 	c->out = out;
 	c->dry = dry;
+	snprintf(c->pend, sizeof(c->pend), "pending %ld %lld", (long)getpid(),
+	    (long long)time(NULL));
 	if ((c->tz = mcr_tz_open(cfg->timezone)) == NULL ||
 	    (c->snd = mcr_send_new(st, cfg, out, dry)) == NULL) {
 		mcr_conv_free(c);
@@ -392,7 +395,6 @@ escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
 {
 	struct mcr_buf tr = { 0 }, *b;
 	sqlite3_stmt *st;
-	char pend[32];
 	int r;
 
 	c->stats.escalations++;
@@ -406,7 +408,6 @@ escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
 		    "e") : 0;
 	}
 	history(c, cc->id, &tr);
-	snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
 	if (mcr_store_begin(c->st) == -1)
 		goto fail;
 	if (sqlite3_prepare_v2(c->st->db, "INSERT INTO escalations (case_id, "
@@ -421,7 +422,7 @@ escalate(struct mcr_conv *c, struct ccase *cc, int urgent, const char *why,
 	sqlite3_bind_text(st, 4, why, -1, SQLITE_STATIC);
 	sqlite3_bind_text(st, 5, tr.s ? tr.s : "", -1, SQLITE_STATIC);
 	if (c->cfg->esc_email != NULL || c->cfg->esc_hook != NULL)
-		sqlite3_bind_text(st, 6, pend, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 6, c->pend, -1, SQLITE_STATIC);
 	r = sqlite3_step(st);
 	sqlite3_finalize(st);
 	if (r != SQLITE_DONE) {
@@ -453,19 +454,26 @@ tell(struct mcr_conv *c, int64_t id)
 	struct ccase cc;
 	sqlite3_stmt *st;
 	char msg[256], masked[32], why[256] = "";
-	const char *tr;
-	int urgent, r;
+	const char *tr, *nt;
+	int urgent, r, mine;
 
 	if (sqlite3_prepare_v2(c->st->db, "SELECT e.case_id, e.urgent, "
-	    "e.reason, e.transcript, coalesce(k.caller, '') FROM escalations e "
-	    "LEFT JOIN cases k ON k.id = e.case_id WHERE e.id = ?", -1, &st,
-	    NULL) != SQLITE_OK)
+	    "e.reason, e.transcript, coalesce(k.caller, ''), e.notified FROM "
+	    "escalations e LEFT JOIN cases k ON k.id = e.case_id WHERE e.id = "
+	    "?", -1, &st, NULL) != SQLITE_OK)
 		return store_failed(c->st, "read escalation");
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = sqlite3_step(st)) != SQLITE_ROW) {
 		sqlite3_finalize(st);
 		return r == SQLITE_DONE ? 0 : store_failed(c->st,
 		    "read escalation");
+	}
+	/* ours to tell (pending), or nothing to tell by (NULL): else done */
+	nt = (const char *)sqlite3_column_text(st, 5);
+	mine = nt != NULL && strcmp(nt, c->pend) == 0;
+	if (nt != NULL && !mine) {
+		sqlite3_finalize(st);
+		return 0;
 	}
 	memset(&cc, 0, sizeof(cc));
 	cc.id = sqlite3_column_int64(st, 0);
@@ -483,7 +491,7 @@ tell(struct mcr_conv *c, int64_t id)
 	    "this patient back now." : "Please get back to this patient.",
 	    cc.number[0] ? cc.number : "(no phone number given)",
 	    (long long)cc.id, why, tr ? tr : "");
-	if (c->cfg->esc_email != NULL) {
+	if (mine && c->cfg->esc_email != NULL) {
 		if (mcr_mail_send(c->cfg, subj.s, body.s, msg,
 		    sizeof(msg)) == 0)
 			mcr_buf_puts(&notified, "email");
@@ -497,7 +505,7 @@ tell(struct mcr_conv *c, int64_t id)
 	b = rec(c, "escalation", id, &cc);
 	mcr_json_kbool(b, "urgent", urgent);
 	mcr_json_kstr(b, "reason", why);
-	if (c->cfg->esc_hook != NULL) {
+	if (mine && c->cfg->esc_hook != NULL) {
 		mcr_buf_add(&in, b->s, b->len);
 		mcr_json_kstr(&in, "transcript", tr ? tr : "");
 		mcr_buf_puts(&in, "}\n");
@@ -750,7 +758,6 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 	sqlite3_stmt *st;
 	struct mcr_buf what = { 0 };
 	time_t t = mcr_now();
-	char pend[32];
 	int64_t id = 0;
 	int got;
 
@@ -772,9 +779,8 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 		sqlite3_bind_int64(st, 2, s->id);
 		sqlite3_bind_text(st, 3, cc->number, -1, SQLITE_STATIC);
 		sqlite3_bind_int64(st, 4, (sqlite3_int64)t);
-		snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
 		if (c->cfg->booking_hook != NULL && !c->dry)
-			sqlite3_bind_text(st, 5, pend, -1, SQLITE_STATIC);
+			sqlite3_bind_text(st, 5, c->pend, -1, SQLITE_STATIC);
 		got = sqlite3_step(st);
 		sqlite3_finalize(st);
 		if (got != SQLITE_DONE)
@@ -811,13 +817,13 @@ booked(struct mcr_conv *c, int64_t id)
 	struct mcr_buf in = { 0 }, *b;
 	struct ccase cc;
 	sqlite3_stmt *st;
-	char at[21], why[256], pend[32];
+	char at[21], why[256];
 	int r, hook;
 
 	if (sqlite3_prepare_v2(c->st->db, "SELECT b.case_id, coalesce("
 	    "b.number, ''), b.slot_id, s.start, s.end, coalesce(s.clinician, "
-	    "''), b.hook FROM bookings b JOIN slots s ON s.id = b.slot_id "
-	    "WHERE b.id = ?", -1, &st, NULL) != SQLITE_OK)
+	    "''), b.hook, b.status FROM bookings b JOIN slots s ON s.id = "
+	    "b.slot_id WHERE b.id = ?", -1, &st, NULL) != SQLITE_OK)
 		return store_failed(c->st, "read booking");
 	sqlite3_bind_int64(st, 1, id);
 	if ((r = sqlite3_step(st)) != SQLITE_ROW) {
@@ -829,10 +835,16 @@ booked(struct mcr_conv *c, int64_t id)
 	cc.id = sqlite3_column_int64(st, 0);
 	mcr_strlcpy(cc.number, (const char *)sqlite3_column_text(st, 1),
 	    sizeof(cc.number));
-	snprintf(pend, sizeof(pend), "pending %ld", (long)getpid());
 	hook = c->cfg->booking_hook != NULL && !c->dry &&
 	    sqlite3_column_type(st, 6) != SQLITE_NULL &&
-	    strcmp((const char *)sqlite3_column_text(st, 6), pend) == 0;
+	    strcmp((const char *)sqlite3_column_text(st, 6), c->pend) == 0;
+	if (strcmp((const char *)sqlite3_column_text(st, 7), "booked") != 0) {
+		/* cancelled before its hook ran (a stopped process's) */
+		sqlite3_finalize(st);
+		return hook && exec1(c, "UPDATE bookings SET hook = ?3 WHERE "
+		    "id = ?1 AND ?2 = ?2", "record hook", id, 0, "not run: "
+		    "cancelled first") < 0 ? -1 : 0;
+	}
 	b = rec(c, "booking", id, &cc);
 	mcr_json_kint(b, "slot_id", sqlite3_column_int64(st, 2));
 	mcr_json_kstr(b, "start", mcr_time_fmt((time_t)sqlite3_column_int64(
@@ -1145,17 +1157,25 @@ settle(struct mcr_conv *c)
 		fflush(c->out);
 	}
 	mcr_buf_reset(&c->held);
-	/* the patient's answer first: speed is what books */
+	/*
+	 * The patient's answer first: speed is what books.  What fails here
+	 * stays pending in the store, ours, and is tried again before the
+	 * next payload (recover).
+	 */
 	if (mcr_send_flush(c->snd) == -1)
 		r = -1;
 	for (size_t i = 0; i < c->nbk; i++)
-		if (r == 0 && booked(c, c->bk[i]) == -1)
+		if (booked(c, c->bk[i]) == -1)
 			r = -1;
 	for (size_t i = 0; i < c->nesc; i++)
-		if (r == 0 && tell(c, c->esc[i]) == -1)
+		if (tell(c, c->esc[i]) == -1)
 			r = -1;
 	c->nbk = c->nesc = 0;
-	return r == -1 ? failed(c) : 0;
+	if (r == -1) {
+		c->recovered = 0;
+		return failed(c);
+	}
+	return 0;
 }
 
 /*
@@ -1182,6 +1202,7 @@ message(struct mcr_conv *c, const struct mcr_event *e)
 		mcr_send_discard(c->snd);
 		mcr_buf_reset(&c->held);
 		c->nbk = c->nesc = 0;
+		worse(c, mcr_store_busy(c->st) ? MCR_EXIT_TEMP : MCR_EXIT_PART);
 		return -1;
 	}
 	return settle(c);
@@ -1195,46 +1216,73 @@ message(struct mcr_conv *c, const struct mcr_event *e)
 static int
 recover(struct mcr_conv *c)
 {
-	static const char *const q[] = {
-		"SELECT id, hook FROM bookings WHERE hook LIKE 'pending %'",
-		"SELECT id, notified FROM escalations WHERE notified LIKE "
-		    "'pending %'",
+	static const char *const q[][2] = {
+		{ "SELECT id, hook FROM bookings WHERE hook LIKE 'pending %'",
+		  "UPDATE bookings SET hook = ?1 WHERE id = ?2 AND hook = ?3" },
+		{ "SELECT id, notified FROM escalations WHERE notified LIKE "
+		  "'pending %'", "UPDATE escalations SET notified = ?1 WHERE "
+		  "id = ?2 AND notified = ?3" },
 	};
-	char mine[32];
+	time_t now = time(NULL);
 
 	if (c->recovered || c->dry)
 		return 0;
-	snprintf(mine, sizeof(mine), "pending %ld", (long)getpid());
 	for (int k = 0; k < 2; k++) {
-		int64_t *v = NULL;
-		size_t n = 0;
+		struct { int64_t id; char was[48]; } *v = NULL;
+		int64_t *mine = NULL;
+		size_t n = 0, nm = 0;
 		sqlite3_stmt *st;
 		int r = 0;
 
-		if (sqlite3_prepare_v2(c->st->db, q[k], -1, &st, NULL) !=
+		/* read first: the take-overs write */
+		if (sqlite3_prepare_v2(c->st->db, q[k][0], -1, &st, NULL) !=
 		    SQLITE_OK)
 			return store_failed(c->st, "read what is pending");
-		while (sqlite3_step(st) == SQLITE_ROW) {
-			long pid = atol((const char *)sqlite3_column_text(st,
-			    1) + 8);
+		while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+			v = mcr_xrealloc(v, (n + 1) * sizeof(*v));
+			v[n].id = sqlite3_column_int64(st, 0);
+			mcr_strlcpy(v[n].was, (const char *)sqlite3_column_text(
+			    st, 1), sizeof(v[n].was));
+			n++;
+		}
+		sqlite3_finalize(st);
+		r = r == SQLITE_DONE ? 0 : store_failed(c->st,
+		    "read what is pending");
+		for (size_t i = 0; i < n && r == 0; i++) {
+			long pid = 0;
+			long long t = 0;
 
-			/* another live process finishes its own */
-			if (pid > 0 && pid != (long)getpid() &&
+			if (strcmp(v[i].was, c->pend) == 0) {
+				later(&mine, &nm, v[i].id);
+				continue;
+			}
+			/*
+			 * Another live process finishes its own, unless it
+			 * has had an hour (its number may be another's now).
+			 */
+			sscanf(v[i].was, "pending %ld %lld", &pid, &t);
+			if (pid > 0 && pid != (long)getpid() && t > now - 3600 &&
 			    (kill((pid_t)pid, 0) == 0 || errno == EPERM))
 				continue;
 			/* taken over, so that one process does it */
-			if (exec1(c, k == 0 ? "UPDATE bookings SET hook = ?3 "
-			    "WHERE id = ?1 AND hook LIKE 'pending %' AND ?2 = "
-			    "?2" : "UPDATE escalations SET notified = ?3 WHERE "
-			    "id = ?1 AND notified LIKE 'pending %' AND ?2 = ?2",
-			    "take over", sqlite3_column_int64(st, 0), 0,
-			    mine) == 1)
-				later(&v, &n, sqlite3_column_int64(st, 0));
+			if (sqlite3_prepare_v2(c->st->db, q[k][1], -1, &st,
+			    NULL) != SQLITE_OK) {
+				r = store_failed(c->st, "take over");
+				break;
+			}
+			sqlite3_bind_text(st, 1, c->pend, -1, SQLITE_STATIC);
+			sqlite3_bind_int64(st, 2, v[i].id);
+			sqlite3_bind_text(st, 3, v[i].was, -1, SQLITE_STATIC);
+			if (sqlite3_step(st) != SQLITE_DONE)
+				r = store_failed(c->st, "take over");
+			else if (sqlite3_changes(c->st->db) == 1)
+				later(&mine, &nm, v[i].id);
+			sqlite3_finalize(st);
 		}
-		sqlite3_finalize(st);
-		for (size_t i = 0; i < n && r == 0; i++)
-			r = k == 0 ? booked(c, v[i]) : tell(c, v[i]);
+		for (size_t i = 0; i < nm && r == 0; i++)
+			r = k == 0 ? booked(c, mine[i]) : tell(c, mine[i]);
 		free(v);
+		free(mine);
 		if (r == -1)
 			return -1;
 	}

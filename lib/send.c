@@ -93,8 +93,9 @@ struct msg {
 struct queued {
 	struct msg m;
 	struct mcr_req q;
-	char	*own[32];
+	char	*own[48];
 	int	 nown;
+	int	 late;			/* older than max_age */
 };
 
 #define LIVE	"status = 'queued' OR status = 'sending' OR status = 'sent' OR " \
@@ -1506,6 +1507,42 @@ enqueue(struct mcr_send *s, const struct msg *m, const struct mcr_req *q)
 	x->m.opts = &x->q;
 }
 
+/* Queued message id fails with why, in the open transaction. */
+static int
+unqueue(struct mcr_send *s, int64_t id, const char *why)
+{
+	sqlite3_stmt *st;
+
+	if ((st = store_prep(s->st, &s->s_unq, "UPDATE messages SET status = "
+	    "'failed', error = ?, updated_at = ? WHERE id = ? AND status = "
+	    "'queued'")) == NULL)
+		return -1;
+	sqlite3_bind_text(st, 1, why, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)now(s));
+	sqlite3_bind_int64(st, 3, id);
+	if (sqlite3_step(st) != SQLITE_DONE)
+		return store_failed(s->st, "record message");
+	return 0;
+}
+
+/* Queued message x fails with why, in a transaction of its own. */
+static int
+unqueue1(struct mcr_send *s, const struct queued *x, const char *why)
+{
+	char masked[32];
+
+	if (mcr_store_begin(s->st) == -1 || unqueue(s, x->m.id, why) == -1 ||
+	    mcr_store_commit(s->st) == -1) {
+		mcr_store_rollback(s->st);
+		return -1;
+	}
+	mcr_warn("case %lld: message %lld to %s not sent: %s",
+	    (long long)x->m.case_id, (long long)x->m.id,
+	    mcr_phone_mask(x->m.to, masked, sizeof(masked)), why);
+	worse(s, MCR_EXIT_PART);
+	return 0;
+}
+
 /*
  * Send queued message x: it becomes a claim like any other once the rate
  * allows, unless the number opted out meanwhile or another process took
@@ -1519,22 +1556,18 @@ launch(struct mcr_send *s, struct queued *x)
 	int64_t w;
 	int r;
 
+	/* its copies point into x, which may have moved */
 	x->m.opts = &x->q;
+	x->q.to = x->m.to;
+	x->q.text = x->m.text.s;
 	for (;;) {
 		if (mcr_store_begin(s->st) == -1)
 			return -1;
 		if (x->m.kind != MCR_K_OPTOUT &&
 		    (r = mcr_store_optedout(s->st, x->m.to)) != 0) {
-			if (r < 0 || (st = store_prep(s->st, &s->s_unq,
-			    "UPDATE messages SET status = 'failed', error = "
-			    "'opted out before it was sent' WHERE id = ? AND "
-			    "status = 'queued'")) == NULL)
+			if (r < 0 || unqueue(s, x->m.id, "opted out before "
+			    "it was sent") == -1)
 				goto fail;
-			sqlite3_bind_int64(st, 1, x->m.id);
-			if (sqlite3_step(st) != SQLITE_DONE) {
-				store_failed(s->st, "record message");
-				goto fail;
-			}
 			return mcr_store_commit(s->st);
 		}
 		if ((w = ratewait(s, x->m.chan, x->m.to, &x->m)) < 0)
@@ -1585,8 +1618,13 @@ mcr_send_flush(struct mcr_send *s)
 {
 	int rc = 0;
 
+	/*
+	 * After a store error the rest stays queued, for mcr_send_orphans;
+	 * when sending stopped, it fails, as it would have unqueued.
+	 */
 	for (size_t i = 0; i < s->nq; i++) {
-		if (rc == 0 && !s->stop && launch(s, &s->q[i]) == -1)
+		if (rc == 0 && (s->stop ? unqueue1(s, &s->q[i], "sending "
+		    "stopped") : launch(s, &s->q[i])) == -1)
 			rc = -1;
 		queued_free(&s->q[i]);
 	}
@@ -1613,17 +1651,19 @@ mcr_send_orphans(struct mcr_send *s)
 	if (s->dry || s->nq > 0)
 		return 0;
 	if ((st = store_prep(s->st, &s->s_orphan, "SELECT id, case_id, step, "
-	    "channel, kind, to_number, body, claim_pid FROM messages WHERE "
-	    "status = 'queued' ORDER BY id")) == NULL)
+	    "channel, kind, to_number, body, claim_pid, created_at FROM "
+	    "messages WHERE status = 'queued' ORDER BY id")) == NULL)
 		return -1;
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		pid_t pid = (pid_t)sqlite3_column_int64(st, 7);
+		time_t at = (time_t)sqlite3_column_int64(st, 8);
 		struct queued *x;
 		char buf[20];
 		int kind;
 
-		/* another live process sends its own */
-		if (pid != s->pid && (kill(pid, 0) == 0 || errno == EPERM))
+		/* another live process sends its own, unless it is late */
+		if (pid != s->pid && (kill(pid, 0) == 0 || errno == EPERM) &&
+		    at >= now(s) - s->cfg->max_age)
 			continue;
 		v = mcr_xrealloc(v, (n + 1) * sizeof(*v));
 		x = &v[n++];
@@ -1646,10 +1686,15 @@ mcr_send_orphans(struct mcr_send *s)
 		x->q.kind = x->m.kind;
 		x->q.text = x->m.text.s;
 		x->q.session = 1;
+		x->late = at < now(s) - s->cfg->max_age;
 	}
 	sqlite3_reset(st);
+	/* an answer hours late would confuse more than help: staff call */
 	for (size_t i = 0; i < n; i++) {
-		if (rc == 0 && !s->stop && launch(s, &v[i]) == -1)
+		if (rc == 0 && (s->stop ? unqueue1(s, &v[i], "sending "
+		    "stopped") : v[i].late ? unqueue1(s, &v[i], "too late: "
+		    "the process that queued it stopped") : launch(s, &v[i])) ==
+		    -1)
 			rc = -1;
 		queued_free(&v[i]);
 	}

@@ -353,6 +353,20 @@ mcr_store_close(struct mcr_store *s)
 	free(s);
 }
 
+/* The transaction the depth counts was rolled back by SQLite itself. */
+static int
+lost(struct mcr_store *s)
+{
+	if (s->depth > 0 && sqlite3_get_autocommit(s->db)) {
+		s->depth = 0;
+		mcr_warn("%s: the transaction was rolled back: %s", s->path,
+		    sqlite3_errmsg(s->db));
+		errno = EIO;
+		return 1;
+	}
+	return 0;
+}
+
 int
 mcr_store_begin(struct mcr_store *s)
 {
@@ -360,6 +374,8 @@ mcr_store_begin(struct mcr_store *s)
 	 * A transaction inside another is a savepoint of it, and so are a
 	 * dry run's, which nest in one that is never committed.
 	 */
+	if (lost(s))
+		return -1;
 	if (store_exec(s, s->depth > 0 || s->dry ? "SAVEPOINT mcr" :
 	    "BEGIN IMMEDIATE") == -1)
 		return -1;
@@ -370,11 +386,23 @@ mcr_store_begin(struct mcr_store *s)
 int
 mcr_store_commit(struct mcr_store *s)
 {
-	if (s->depth <= 0)
+	if (s->depth <= 0) {
+		/* a dry run's outer transaction is never committed */
+		if (s->dry)
+			return -1;
 		return store_exec(s, "COMMIT");
+	}
+	if (lost(s))
+		return -1;
 	s->depth--;
-	return store_exec(s, s->depth > 0 || s->dry ? "RELEASE mcr" :
-	    "COMMIT");
+	if (s->depth > 0 || s->dry)
+		return store_exec(s, "RELEASE mcr");
+	if (store_exec(s, "COMMIT") == -1) {
+		if (!sqlite3_get_autocommit(s->db))
+			sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		return -1;
+	}
+	return 0;
 }
 
 /* Undo everything since the outermost begin. */
