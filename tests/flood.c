@@ -9,7 +9,8 @@
  *   - BIG POSTs that declare a body of 64 MB and start sending it;
  *   - CHUNKED POSTs with a chunked body that never ends (up to 8 MB each);
  *   - SLOW connections that send a request's headers a byte a second and
- *     hold on until flood is stopped (SIGTERM or SIGINT).
+ *     hold on until flood is stopped (SIGTERM or SIGINT); it then waits for
+ *     the others to be done, so that the counts do not depend on timing.
  * READY is made once the slow connections are open.
  * Then prints what came back, one "what count" a line: the status codes
  * of the unsigned and big requests, the chunked streams cut off by the
@@ -135,7 +136,7 @@ unsigned_(void *arg)
 	char req[2048];
 	int fd = -1;
 
-	for (long i = 0; i < 2 * n && !stop; i++) {
+	for (long i = 0; i < 2 * n; i++) {
 		int len = snprintf(req, sizeof(req), "POST /meta HTTP/1.1\r\n"
 		    "Host: x\r\nContent-Type: application/json\r\n%s"
 		    "Content-Length: %zu\r\n\r\n%s", i % 2 ? "X-Hub-Signature-"
@@ -167,7 +168,7 @@ big(void *arg)
 	static char junk[65536];
 
 	memset(junk, 'x', sizeof(junk));
-	for (long i = 0; i < n && !stop; i++) {
+	for (long i = 0; i < n; i++) {
 		const char *h = "POST /meta HTTP/1.1\r\nHost: x\r\n"
 		    "X-Hub-Signature-256: sha256=00\r\n"
 		    "Content-Length: 67108864\r\n\r\n";
@@ -194,7 +195,7 @@ chunked(void *arg)
 	memcpy(chunk, "2000\r\n", 6);
 	memset(chunk + 6, 'y', 8192);
 	memcpy(chunk + 6 + 8192, "\r\n", 2);
-	for (long i = 0; i < n && !stop; i++) {
+	for (long i = 0; i < n; i++) {
 		const char *h = "POST /meta HTTP/1.1\r\nHost: x\r\n"
 		    "Transfer-Encoding: chunked\r\n\r\n";
 		int fd = dial(), k;
