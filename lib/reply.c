@@ -42,6 +42,8 @@ struct mcr_conv {
 	int64_t	*bk, *esc;
 	size_t	 nbk, nesc;
 	int	 recovered;		/* 0: recover before the next payload */
+	int64_t	 badid;			/* the inbox row failing, and how often */
+	int	 badn;
 	char	 pend[48];		/* "pending PID TIME": ours to finish */
 };
 
@@ -122,6 +124,11 @@ worse(struct mcr_conv *c, int status)
 static int
 failed(struct mcr_conv *c)
 {
+	int rc = sqlite3_extended_errcode(c->st->db);
+
+	/* what failed, for the inbox to tell a bad payload (mcr_conv_inbox) */
+	if (rc != SQLITE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		c->st->err = rc;
 	mcr_store_rollback(c->st);
 	worse(c, mcr_store_busy(c->st) ? MCR_EXIT_TEMP : MCR_EXIT_PART);
 	return -1;
@@ -1427,6 +1434,39 @@ mcr_conv_payload(struct mcr_conv *c, const char *kind, const char *body,
 	return r == -1 ? -2 : 0;
 }
 
+/*
+ * Whether the payload of inbox row id, which the store just refused, is
+ * to be set aside: refused three times in a row for what it holds (a
+ * constraint, a value too big), not for the store's state (busy, full, an
+ * I/O error), it would hold up all the ones behind it.  It stays in the
+ * inbox, done = 2, for staff.
+ */
+static int
+poison(struct mcr_conv *c, int64_t id, const char *where)
+{
+	int e = c->st->err & 0xff;
+
+	if (e != SQLITE_CONSTRAINT && e != SQLITE_TOOBIG &&
+	    e != SQLITE_MISMATCH && e != SQLITE_RANGE) {
+		c->badid = 0;
+		return 0;
+	}
+	if (c->badid != id) {
+		c->badid = id;
+		c->badn = 0;
+	}
+	if (++c->badn < 3)
+		return 0;
+	if (exec1(c, "UPDATE inbox SET done = 2 WHERE id = ?1 AND ?2 = ?2",
+	    "set aside", id, 0, NULL) < 0)
+		return 0;
+	mcr_warn("%s: set aside after %d failures (%s): it stays in the inbox "
+	    "with done = 2", where, c->badn, sqlite3_errstr(c->st->err));
+	worse(c, MCR_EXIT_PART);
+	c->badid = 0;
+	return 1;
+}
+
 int
 mcr_conv_inbox(struct mcr_conv *c)
 {
@@ -1455,11 +1495,15 @@ mcr_conv_inbox(struct mcr_conv *c)
 		body = mcr_xstrdup((const char *)sqlite3_column_text(st, 2));
 		sqlite3_finalize(st);
 		snprintf(where, sizeof(where), "inbox:%lld", (long long)id);
+		c->st->err = 0;
 		r = mcr_conv_payload(c, kind, body, strlen(body), where);
 		free(kind);
 		free(body);
-		if (r == -2)
-			return -1;	/* the store: try again later */
+		if (r == -2) {
+			if (!poison(c, id, where))
+				return -1;	/* the store: try again later */
+			continue;
+		}
 		if (exec1(c, "UPDATE inbox SET done = 1 WHERE id = ?1 AND "
 		    "?2 = ?2", "mark inbox", id, 0, NULL) < 0)
 			return -1;

@@ -191,6 +191,7 @@ store_failed(struct mcr_store *s, const char *what)
 {
 	int rc = sqlite3_extended_errcode(s->db);
 
+	s->err = rc;
 	s->busy = (rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED;
 	if (s->busy) {
 		mcr_warn("%s: store busy: %s", s->path, what);

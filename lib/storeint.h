@@ -11,6 +11,7 @@ struct mcr_store {
 	int	 bulk;			/* checkpoints held until the batch ends */
 	int	 dry;			/* a dry run */
 	int	 depth;			/* transactions open, nested */
+	int	 err;			/* SQLite's code of the last failure */
 	sqlite3_stmt *st_fget, *st_fset, *st_optq, *st_opta, *st_optr, *st_pat;
 };
 

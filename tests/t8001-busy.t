@@ -83,4 +83,28 @@ test_expect_success 'the listener: 503 while the store is held, so the provider 
 	test "$(sql "select count(*) from transcript where dir = \"in\"")" = 2
 '
 
+test_expect_success 'a payload the store refuses for what it holds is set aside after 3 tries, the rest go on' '
+	sql "CREATE TRIGGER poison BEFORE INSERT ON transcript WHEN NEW.body = '\''poison pill'\'' BEGIN SELECT RAISE(ABORT, '\''refused'\''); END" &&
+	meta | sed "s/busy1/pill/; s/yes please/poison pill/; s/123021/123031/g" >p.json &&
+	meta | sed "s/busy1/after/; s/123021/123032/g" >q.json
+	MCR_META_APP_SECRET=s3cret && export MCR_META_APP_SECRET && rm -f port
+	mcr-reply -l 127.0.0.1:0 -p port >listen.out 2>listen.err &
+	lpid=$!
+	i=0; while [ ! -s port ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.05; done
+	for f in p.json q.json; do
+		curl -s -o /dev/null -w "%{http_code}\n" -X POST --data-binary @$f \
+		    -H "X-Hub-Signature-256: sha256=$(openssl dgst -sha256 -hmac s3cret <$f | sed "s/.*= //")" \
+		    "http://127.0.0.1:$(cat port)/meta"
+	done >codes &&
+	i=0; while [ "$(sql "select count(*) from inbox where done = 0")" != 0 ] && [ $i -lt 600 ]; do i=$((i + 1)); sleep 0.05; done
+	kill -TERM $lpid; wait $lpid
+	cat listen.err &&
+	test "$(cat codes)" = "200
+200" &&
+	test "$(sql "select done from inbox where payload like \"%wamid.pill%\"")" = 2 &&
+	test "$(sql "select done from inbox where payload like \"%wamid.after%\"")" = 1 &&
+	test "$(sql "select count(*) from transcript t join cases k on k.id = t.case_id where k.caller = \"+447400123032\"")" = 2 &&
+	grep -q "inbox:[0-9]*: set aside after 3 failures (constraint failed)" listen.err
+'
+
 test_done
