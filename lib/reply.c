@@ -824,7 +824,7 @@ booked(struct mcr_conv *c, int64_t id)
 	struct mcr_buf in = { 0 }, *b;
 	struct ccase cc;
 	sqlite3_stmt *st;
-	char at[21], why[256];
+	char at[21], why[256], status[16];
 	int r, hook;
 
 	if (sqlite3_prepare_v2(c->st->db, "SELECT b.case_id, coalesce("
@@ -845,13 +845,9 @@ booked(struct mcr_conv *c, int64_t id)
 	hook = c->cfg->booking_hook != NULL && !c->dry &&
 	    sqlite3_column_type(st, 6) != SQLITE_NULL &&
 	    strcmp((const char *)sqlite3_column_text(st, 6), c->pend) == 0;
-	if (strcmp((const char *)sqlite3_column_text(st, 7), "booked") != 0) {
-		/* cancelled before its hook ran (a stopped process's) */
-		sqlite3_finalize(st);
-		return hook && exec1(c, "UPDATE bookings SET hook = ?3 WHERE "
-		    "id = ?1 AND ?2 = ?2", "record hook", id, 0, "not run: "
-		    "cancelled first") < 0 ? -1 : 0;
-	}
+	/* a booking or its cancellation: the hook hears of both */
+	mcr_strlcpy(status, (const char *)sqlite3_column_text(st, 7),
+	    sizeof(status));
 	b = rec(c, "booking", id, &cc);
 	mcr_json_kint(b, "slot_id", sqlite3_column_int64(st, 2));
 	mcr_json_kstr(b, "start", mcr_time_fmt((time_t)sqlite3_column_int64(
@@ -861,6 +857,7 @@ booked(struct mcr_conv *c, int64_t id)
 	mcr_json_kstr(b, "clinician", sqlite3_column_bytes(st, 5) ?
 	    (const char *)sqlite3_column_text(st, 5) : NULL);
 	mcr_json_kstr(b, "practice", c->cfg->name);
+	mcr_json_kstr(b, "status", status);
 	sqlite3_finalize(st);
 	r = 0;
 	if (hook) {
@@ -885,26 +882,46 @@ booked(struct mcr_conv *c, int64_t id)
 static int
 cancel(struct mcr_conv *c, struct ccase *cc)
 {
+	sqlite3_stmt *st;
+	int64_t *v = NULL;
+	size_t n = 0;
 	int r;
 
+	/* its record and the booking hook follow the commit (booked) */
 	if (mcr_store_begin(c->st) == -1)
 		return failed(c);
-	if ((r = exec1(c, "UPDATE slots SET booked_by = NULL WHERE booked_by "
-	    "= ?1 AND start > ?2", "cancel", cc->id, (int64_t)mcr_now(),
-	    NULL)) < 0 || exec1(c, "UPDATE bookings SET status = 'cancelled' "
-	    "WHERE case_id = ?1 AND status = 'booked' AND slot_id IN (SELECT "
-	    "id FROM slots WHERE start > ?2)", "cancel", cc->id,
-	    (int64_t)mcr_now(), NULL) < 0)
+	if (sqlite3_prepare_v2(c->st->db, "SELECT b.id FROM bookings b JOIN "
+	    "slots s ON s.id = b.slot_id WHERE b.case_id = ?1 AND b.status = "
+	    "'booked' AND s.start > ?2", -1, &st, NULL) != SQLITE_OK)
 		return failed(c);
-	if (mcr_store_commit(c->st) == -1)
+	sqlite3_bind_int64(st, 1, cc->id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
+	while ((r = sqlite3_step(st)) == SQLITE_ROW)
+		later(&v, &n, sqlite3_column_int64(st, 0));
+	sqlite3_finalize(st);
+	if (r != SQLITE_DONE) {
+		free(v);
 		return failed(c);
-	if (r > 0) {
-		struct mcr_buf *b = rec(c, "booking", 0, cc);
-
-		mcr_json_kstr(b, "status", "cancelled");
-		emit(c);
 	}
-	return r > 0;
+	for (size_t i = 0; i < n; i++)
+		if (exec1(c, "UPDATE slots SET booked_by = NULL WHERE id = "
+		    "(SELECT slot_id FROM bookings WHERE id = ?1) AND ?2 = ?2",
+		    "cancel", v[i], 0, NULL) < 0 || exec1(c, "UPDATE bookings "
+		    "SET status = 'cancelled', hook = coalesce(?3, hook) WHERE "
+		    "id = ?1 AND ?2 = ?2", "cancel", v[i], 0,
+		    c->cfg->booking_hook != NULL && !c->dry ? c->pend : NULL) <
+		    0) {
+			free(v);
+			return failed(c);
+		}
+	if (mcr_store_commit(c->st) == -1) {
+		free(v);
+		return failed(c);
+	}
+	for (size_t i = 0; i < n; i++)
+		later(&c->bk, &c->nbk, v[i]);
+	free(v);
+	return n > 0;
 }
 
 /* Messages and receipts */

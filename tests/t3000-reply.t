@@ -240,9 +240,13 @@ test_expect_success 'booked already: another time goes to staff, not a second bo
 	grep -q "\"reason\":\"booked already, asks about another time\"" out &&
 	test "$(sql "select count(*) from bookings where number = \"+447400123012\"")" = 1
 '
-test_expect_success 'a bare CANCEL from a booked patient cancels the booking' '
+test_expect_success 'a bare CANCEL from a booked patient cancels the booking, and the hook hears of it' '
+	id=$(sql "select id from bookings where number = \"+447400123012\"") &&
 	meta_text 447400123012 wamid.k4 "CANCEL" | mcr-reply >out &&
-	grep -q "\"type\":\"booking\".*\"status\":\"cancelled\"" out &&
+	grep -q "\"type\":\"booking\",\"id\":$id,.*\"status\":\"cancelled\"" out &&
+	grep -q "\"type\":\"booking\",\"id\":$id,.*\"slot_id\":.*\"status\":\"cancelled\"}" hook.booking &&
+	test "$(grep -c "\"type\":\"booking\",\"id\":$id," hook.booking)" = 2 &&
+	test "$(sql "select hook from bookings where id = $id")" = ok &&
 	! grep -q "\"type\":\"optout\"" out &&
 	! mcr-admin optout list | grep -q "+447400123012" &&
 	test "$(sql "select status from bookings where number = \"+447400123012\"")" = cancelled &&
