@@ -157,6 +157,7 @@ enum mcr_kind {
 	MCR_K_OFFER, MCR_K_BOOKING, MCR_K_ESCALATION, MCR_K_URGENT,
 	MCR_K_OPTOUT, MCR_K_OPTIN, MCR_K_HELP, MCR_K_DECLINED, MCR_K_CLARIFY,
 	MCR_K_FOLLOWUP_CLOSED,	/* a follow-up sent while closed: when it opens */
+	MCR_K_TAKEN,		/* an offer again: the time picked just went */
 	MCR_K_N
 };
 

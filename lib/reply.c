@@ -645,6 +645,21 @@ fits(struct mcr_conv *c, time_t t, const struct mcr_when *w)
 	return 1;
 }
 
+/* A slot from a row of id, start, end, clinician. */
+static void
+slotrow(struct mcr_conv *c, sqlite3_stmt *st, struct slot *v)
+{
+	const unsigned char *cl = sqlite3_column_text(st, 3);
+
+	v->id = sqlite3_column_int64(st, 0);
+	v->start = (time_t)sqlite3_column_int64(st, 1);
+	v->end = (time_t)sqlite3_column_int64(st, 2);
+	mcr_strlcpy(v->clinician, cl ? (const char *)cl : "",
+	    sizeof(v->clinician));
+	label(c, v->start, v->label, sizeof(v->label));
+	snprintf(v->bid, sizeof(v->bid), "slot_%lld", (long long)v->id);
+}
+
 /* The slots held for the case, soonest first. */
 static int
 held(struct mcr_conv *c, const struct ccase *cc, struct slot *v, int max)
@@ -658,19 +673,8 @@ held(struct mcr_conv *c, const struct ccase *cc, struct slot *v, int max)
 		return store_failed(c->st, "read slots");
 	sqlite3_bind_int64(st, 1, cc->id);
 	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
-	while (n < max && sqlite3_step(st) == SQLITE_ROW) {
-		const unsigned char *cl = sqlite3_column_text(st, 3);
-
-		v[n].id = sqlite3_column_int64(st, 0);
-		v[n].start = (time_t)sqlite3_column_int64(st, 1);
-		v[n].end = (time_t)sqlite3_column_int64(st, 2);
-		mcr_strlcpy(v[n].clinician, cl ? (const char *)cl : "",
-		    sizeof(v[n].clinician));
-		label(c, v[n].start, v[n].label, sizeof(v[n].label));
-		snprintf(v[n].bid, sizeof(v[n].bid), "slot_%lld",
-		    (long long)v[n].id);
-		n++;
-	}
+	while (n < max && sqlite3_step(st) == SQLITE_ROW)
+		slotrow(c, st, &v[n++]);
 	sqlite3_finalize(st);
 	return n;
 }
@@ -752,10 +756,42 @@ offer(struct mcr_conv *c, struct ccase *cc, const struct mcr_when *w,
 	mcr_buf_puts(b, "]");
 	emit(c);
 	c->stats.offers++;
-	(void)sorry;
-	n = answer(c, cc, MCR_K_OFFER, list.s, v, n, NULL);
+	/* the slot picked went to someone quicker: say so */
+	n = answer(c, cc, sorry != NULL ? MCR_K_TAKEN : MCR_K_OFFER, list.s, v,
+	    n, NULL);
 	mcr_buf_free(&list);
 	return n;
+}
+
+/*
+ * Slot button, when no slot in v[0..n) has it, read into v[n]: 1 when
+ * there is such a slot still ahead, 0 when not, -1 on a store error.
+ */
+static int
+lapsed(struct mcr_conv *c, const char *button, struct slot *v, int n)
+{
+	sqlite3_stmt *st;
+	long long id;
+	const char *why;
+	int r;
+
+	for (int i = 0; i < n; i++)
+		if (strcmp(v[i].bid, button) == 0)
+			return 0;
+	if (mcr_util_num(button + 5, 1, INT64_MAX, &id, &why) == -1)
+		return 0;
+	if (sqlite3_prepare_v2(c->st->db, "SELECT id, start, end, clinician "
+	    "FROM slots WHERE id = ? AND start > ?", -1, &st, NULL) !=
+	    SQLITE_OK)
+		return store_failed(c->st, "read slots");
+	sqlite3_bind_int64(st, 1, (sqlite3_int64)id);
+	sqlite3_bind_int64(st, 2, (sqlite3_int64)mcr_now());
+	if ((r = sqlite3_step(st)) == SQLITE_ROW)
+		slotrow(c, st, &v[n]);
+	sqlite3_finalize(st);
+	if (r != SQLITE_ROW && r != SQLITE_DONE)
+		return store_failed(c->st, "read slots");
+	return r == SQLITE_ROW;
 }
 
 /* Book slot id for the case, atomically: one patient per slot. */
@@ -772,7 +808,8 @@ book(struct mcr_conv *c, struct ccase *cc, const struct slot *s)
 		return failed(c);
 	got = exec1(c, "UPDATE slots SET booked_by = ?2, held_by = NULL, "
 	    "held_until = NULL WHERE id = ?1 AND booked_by IS NULL AND "
-	    "(held_by IS NULL OR held_by = ?2 OR held_until < 0 + ?3)",
+	    "(held_by IS NULL OR held_by = ?2 OR held_until < 0 + ?3) AND "
+	    "start > 0 + ?3",
 	    "book slot", s->id, cc->id, nowstr(t));
 	if (got < 0)
 		return failed(c);
@@ -1033,6 +1070,13 @@ converse(struct mcr_conv *c, const struct mcr_event *e)
 		return failed(c);
 	/* the parse needs the offers: read them in the same transaction */
 	n = held(c, &cc, sl, MAXOFFER);
+	/*
+	 * A button of an offer whose hold lapsed: the slot is still picked,
+	 * and booked when free, or the patient hears it has gone.
+	 */
+	if (n >= 0 && n < MAXOFFER && strncmp(e->button, "slot_", 5) == 0 &&
+	    lapsed(c, e->button, sl, n) == 1)
+		n++;
 	for (int i = 0; i < n; i++) {
 		offers[i].id = sl[i].bid;
 		offers[i].start = sl[i].start;

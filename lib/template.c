@@ -6,7 +6,7 @@
 static const char *const kinds[MCR_K_N] = {
 	"recovery", "after_hours", "patient", "sms", "followup", "offer",
 	"booking", "escalation", "urgent", "optout", "optin", "help",
-	"declined", "clarify", "followup_closed"
+	"declined", "clarify", "followup_closed", "taken"
 };
 
 /* Texts that differ by clinic type: dental, gp, specialist, physio. */
@@ -94,6 +94,9 @@ static const char *const common[MCR_K_N] = {
 	[MCR_K_FOLLOWUP_CLOSED] = "Just checking in from {practice}: we're "
 	    "still happy to help you book. Reply YES and we'll find you a "
 	    "time. We open again {opens}.",
+	[MCR_K_TAKEN] = "Sorry, that time has just been taken. We can see "
+	    "you at {slots}. Reply with the number of the time that suits "
+	    "you.",
 };
 
 /* The template parameters each kind takes unless the config says. */

@@ -260,5 +260,26 @@ test_expect_success 'import-slots: the practice'\''s own slots, bad rows named' 
 	mcr-admin import-slots slots.csv 2>/dev/null;
 	test "$(sql "select count(*) from slots where clinician = \"Dr Patel\"")" = 2
 '
+test_expect_success 'a slot picked after another patient booked it: "taken", and other times' '
+	meta_text 447400123051 wamid.t1 "tomorrow at 10am please" | MCR_NOW=2026-01-05T13:00:00Z mcr-reply >out &&
+	s=$(sql "select min(id) from slots where held_by = (select id from cases where caller = \"+447400123051\")") &&
+	meta_text 447400123052 wamid.t2 "tomorrow at 10am please" | MCR_NOW=2026-01-05T13:20:00Z mcr-reply >out &&
+	test "$(sql "select held_by from slots where id = $s")" = "$(sql "select id from cases where caller = \"+447400123052\"")" &&
+	meta_button 447400123052 wamid.t3 "slot_$s" x | MCR_NOW=2026-01-05T13:21:00Z mcr-reply >out &&
+	grep -q "\"type\":\"booking\"" out &&
+	meta_button 447400123051 wamid.t4 "slot_$s" x | MCR_NOW=2026-01-05T13:22:00Z mcr-reply >out &&
+	! grep -q "\"type\":\"booking\"" out &&
+	grep -q "\"to\":\"+447400123051\".*\"kind\":\"taken\",\"status\":\"sent\"" out &&
+	tail -n 1 "$MOCK_LOG" | grep -q "Sorry, that time has just been taken. We can see you at 1) "
+'
+test_expect_success 'a slot tapped after its hold lapsed is booked when still free; one past is not' '
+	s=$(sql "select min(id) from slots where held_by = (select id from cases where caller = \"+447400123051\")") &&
+	p=$(sql "select min(id) from slots where start < strftime(\"%s\", \"2026-01-05T14:00:00Z\") and booked_by is null") &&
+	meta_button 447400123051 wamid.t5 "slot_$p" x | MCR_NOW=2026-01-05T14:00:00Z mcr-reply >out &&
+	! grep -q "\"type\":\"booking\"" out &&
+	meta_button 447400123051 wamid.t6 "slot_$s" x | MCR_NOW=2026-01-05T14:00:00Z mcr-reply >out &&
+	grep -q "\"type\":\"booking\",.*\"slot_id\":$s," out &&
+	test "$(sql "select booked_by from slots where id = $s")" = "$(sql "select id from cases where caller = \"+447400123051\"")"
+'
 
 test_done
