@@ -38,7 +38,7 @@ LIBOBJ	 = lib/util.o lib/clock.o lib/hours.o lib/config.o lib/phone.o \
 	   lib/listen.o lib/followup.o lib/report.o lib/reportfmt.o
 HDRS	 = lib/mcr.h lib/json.h lib/cdrint.h lib/storeint.h lib/parse.h lib/webhook.h
 REPLAY	 = tests/fuzz-cdr tests/fuzz-webhook tests/fuzz-reply tests/fuzz-config \
-	   tests/fuzz-record
+	   tests/fuzz-record tests/fuzz-conv
 UNITS	 = tests/unit-lib tests/unit-parse tests/mock-api tests/webhook-load \
 	   tests/flood $(REPLAY)
 
@@ -99,7 +99,7 @@ $(REPLAY): fuzz/replay.o lib/libmcr.a
 	$(CXX) $(SAN) $(LDFLAGS) -o $@ $@.o fuzz/replay.o lib/libmcr.a $(LIBS)
 fuzz/replay.o: .flags
 $(REPLAY): fuzz/fuzz-cdr.c fuzz/fuzz-webhook.c fuzz/fuzz-reply.c \
-    fuzz/fuzz-config.c fuzz/fuzz-record.c $(HDRS)
+    fuzz/fuzz-config.c fuzz/fuzz-record.c fuzz/fuzz-conv.c $(HDRS)
 
 # A stranger's load on the listener, for the tests.
 tests/flood: tests/flood.o

@@ -6,7 +6,7 @@
 . "$(dirname "$0")/lib.sh"
 
 REG=$TEST_ROOT/fuzz/regress
-for t in cdr webhook reply config record; do
+for t in cdr webhook reply config record conv; do
 	test_expect_success "fuzz-$t: every kept input runs clean" '
 		set -- "$REG/$t.b64" &&
 		n=$(grep -c . "$REG/$t.b64") &&
