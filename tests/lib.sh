@@ -80,6 +80,19 @@ mock_stop() {
 	[ -n "$MOCK_PID" ] && kill "$MOCK_PID" 2>/dev/null && wait "$MOCK_PID"
 	MOCK_PID=
 }
+# meta_config: $MCR_CONFIG for Riverside Dental on WhatsApp through the
+# mock's Cloud API (no rate limits to wait for), then what stdin adds
+meta_config() {
+	{
+		printf '[practice]\nname = Riverside Dental\n'
+		printf '[send]\nburst_neighbours = 0\n'
+		printf '[whatsapp]\nprovider = meta\napi_base = %s/v21.0\n' \
+		    "$MOCK_URL"
+		printf 'phone_number_id = 1234567890\nrate = 1000\n'
+		printf '[store]\nbusy_timeout = 30000\n'
+		cat
+	} >"$MCR_CONFIG"
+}
 # mock_mode MODE...: how the next requests are answered (see mock-api.c)
 mock_mode() {
 	echo "$*" >"$MOCK_CONTROL"

@@ -13,24 +13,13 @@ export MCR_NOW MCR_META_TOKEN MCR_META_APP_SECRET MCR_META_VERIFY_TOKEN \
     MCR_TWILIO_TOKEN
 mock_start || exit 1
 
-cat >"$MCR_CONFIG" <<EOT
-[practice]
-name = Riverside Dental
-[send]
-burst_neighbours = 0
-[whatsapp]
-provider = meta
-api_base = $MOCK_URL/v21.0
-phone_number_id = 1234567890
-rate = 1000
+meta_config <<EOT
 [sms]
 provider = twilio
 from = +441214960998
 [twilio]
 account_sid = ACtest
 api_base = $MOCK_URL
-[store]
-busy_timeout = 30000
 [reply]
 public_url = https://mcr.example.org
 max_body = 4096

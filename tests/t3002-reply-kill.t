@@ -24,18 +24,7 @@ cat >hook <<EOT
 cat >>"$TRASH/hook.out"
 EOT
 chmod +x hook
-cat >"$MCR_CONFIG" <<EOT
-[practice]
-name = Riverside Dental
-[send]
-burst_neighbours = 0
-[whatsapp]
-provider = meta
-api_base = $MOCK_URL/v21.0
-phone_number_id = 1234567890
-rate = 1000
-[store]
-busy_timeout = 30000
+meta_config <<EOT
 [slots]
 offer = 1
 lead = 0

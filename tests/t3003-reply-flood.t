@@ -12,18 +12,7 @@ MCR_META_APP_SECRET=app-secret
 export MCR_NOW MCR_META_TOKEN MCR_META_APP_SECRET
 mock_start || exit 1
 
-cat >"$MCR_CONFIG" <<EOT
-[practice]
-name = Riverside Dental
-[send]
-burst_neighbours = 0
-[whatsapp]
-provider = meta
-api_base = $MOCK_URL/v21.0
-phone_number_id = 1234567890
-rate = 1000
-[store]
-busy_timeout = 30000
+meta_config <<EOT
 [reply]
 max_body = 65536
 EOT

@@ -12,10 +12,11 @@
  * request was not answered 200.
  *
  * -f posts the payloads of a file instead, one a line, as fast as they are
- * answered, or at -r RATE a second (SENT gets "line ms status").  -P reads the listener's port
- * from a file before each request, at /meta of 127.0.0.1, so that the
- * listener may be restarted.  -R retries a payload until it is answered 200,
- * as the provider does (every 10 ms, up to 6000 times).
+ * answered, or at -r RATE a second (SENT gets "line ms status").  -P
+ * reads the listener's port from a file before each request, at /meta of
+ * 127.0.0.1, so that the listener may be restarted.  -R retries a payload
+ * until it is answered 200, as the provider does (every 10 ms, up to 6000
+ * times).
  */
 #include <stdio.h>
 #include <stdlib.h>
