@@ -45,7 +45,7 @@ records(struct mcr_send *s, int only)
 	char *buf = NULL, where[32];
 	size_t len = 0, cap = 0;
 	long line = 0;
-	int eof = 0;
+	int eof = 0, drained = 0;
 	int64_t swept = mcr_clock_ms();
 
 	while (!eof && !mcr_send_quit) {
@@ -70,6 +70,9 @@ records(struct mcr_send *s, int only)
 			if (next >= 0 && (wait < 0 || next * 1000 + 100 < wait))
 				wait = next * 1000 + 100;
 		}
+		/* and not for ever, when a pipe keeps on coming */
+		if (stopped && ++drained > 64)
+			break;
 		if (poll(&pfd, 1, wait) <= 0) {
 			if (stopped)
 				break;
